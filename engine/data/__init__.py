@@ -1,0 +1,51 @@
+"""The data-set registry. Adding a data set is adding one module to this package."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from functools import lru_cache
+
+from engine.data.base import DATASETS, DataBundle, DatasetType
+from engine.errors import Issue, SpecError
+from engine.params import resolve_params
+from engine.spec import DataSpec
+
+for _mod in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_mod.name}")
+
+
+def load_data(spec: DataSpec) -> DataBundle:
+    """Check ``spec`` against its data set's declaration and load it (cached)."""
+    return _load(json.dumps(spec.model_dump(mode="json"), sort_keys=True))
+
+
+@lru_cache(maxsize=16)
+def _load(key: str) -> DataBundle:
+    from engine.data.features import FEATURES
+
+    spec = DataSpec.model_validate(json.loads(key))
+    if spec.name not in DATASETS:
+        raise SpecError(Issue("data.name", DATASETS.unknown(spec.name), "unknown_dataset"))
+    ds = DATASETS.get(spec.name)
+    params, problems = resolve_params(ds.params, spec.params)
+    issues = [Issue("data.params", p, "bad_data_param") for p in problems]
+    if spec.features is not None:
+        if not ds.two_d:
+            issues.append(Issue("data.features", f"{spec.name} has its own inputs; features "
+                                "apply to the 2-D toy sets only, so set features to null",
+                                "features"))
+        elif not spec.features:
+            issues.append(Issue("data.features", "choose at least one input feature",
+                                "features"))
+        for f in spec.features:
+            if f not in FEATURES:
+                issues.append(Issue("data.features", f"unknown feature {f!r} (known: "
+                                    f"{', '.join(FEATURES)})", "features"))
+    if issues:
+        raise SpecError(issues)
+    return ds.load(params, spec.seed, spec.features)
+
+
+__all__ = ["DATASETS", "DataBundle", "DatasetType", "load_data"]

@@ -1,0 +1,182 @@
+"""The model graph: checked, shape-inferred and built from ``model.nodes``.
+
+A node without ``inputs`` reads the previous node (the first reads the data),
+so a plain stack is a plain list; merge nodes name several inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import torch
+from torch import nn
+
+from engine.errors import Issue, SpecError
+from engine.layers import LAYERS, Shape, ShapeError
+from engine.params import resolve_params
+from engine.spec import ModelSpec
+
+INPUT = "input"
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    index: int
+    id: str
+    type: str
+    params: dict[str, Any]
+    inputs: tuple[str, ...]
+    in_shapes: tuple[Shape, ...]
+    out_shape: Shape
+    n_params: int
+
+    @property
+    def path(self) -> str:
+        return node_path(self.index, self.id)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A model graph that passed every check, in topological order."""
+
+    nodes: tuple[NodeInfo, ...]
+    input_shape: Shape
+    output_id: str
+    graph: nx.DiGraph
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.by_id(self.output_id).out_shape
+
+    @property
+    def total_params(self) -> int:
+        return sum(n.n_params for n in self.nodes)
+
+    def by_id(self, node_id: str) -> NodeInfo:
+        return next(n for n in self.nodes if n.id == node_id)
+
+
+def node_path(index: int, node_id: str) -> str:
+    return f"model.nodes[{index}] ({node_id})"
+
+
+def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
+    """Check the graph and infer every shape; raise SpecError naming each problem."""
+    issues: list[Issue] = []
+    specs = list(model.nodes)
+    index = {}
+    for i, n in enumerate(specs):
+        if n.id == INPUT:
+            issues.append(Issue(node_path(i, n.id), "'input' is reserved for the data; rename "
+                                "this node", "reserved_id"))
+        elif n.id in index:
+            issues.append(Issue(node_path(i, n.id), f"id {n.id!r} is already used by "
+                                f"model.nodes[{index[n.id]}]; give each node its own id",
+                                "duplicate_id"))
+        else:
+            index[n.id] = i
+    if issues:
+        raise SpecError(issues)
+
+    g = nx.DiGraph()
+    g.add_node(INPUT)
+    inputs: dict[str, tuple[str, ...]] = {}
+    params: dict[str, dict[str, Any]] = {}
+    for i, n in enumerate(specs):
+        path = node_path(i, n.id)
+        g.add_node(n.id)
+        ins = tuple(n.inputs) if n.inputs is not None else (specs[i - 1].id if i else INPUT,)
+        inputs[n.id] = ins
+        if n.type not in LAYERS:
+            issues.append(Issue(path, LAYERS.unknown(n.type), "unknown_layer"))
+            continue
+        lt = LAYERS.get(n.type)
+        values, problems = resolve_params(lt.params, n.params)
+        issues += [Issue(path, p, "bad_param") for p in problems]
+        params[n.id] = values
+        if len(ins) < lt.min_inputs or (lt.max_inputs is not None and len(ins) > lt.max_inputs):
+            want = (f"at least {lt.min_inputs}" if lt.max_inputs is None
+                    else f"exactly {lt.min_inputs}")
+            issues.append(Issue(path, f"{n.type} takes {want} input(s), got {len(ins)}; "
+                                "set its inputs", "input_count"))
+        for src in ins:
+            if src != INPUT and src not in index:
+                known = ", ".join([INPUT, *index])
+                issues.append(Issue(path, f"input {src!r} does not exist (known ids: {known})",
+                                    "unknown_input"))
+            else:
+                g.add_edge(src, n.id)
+    if issues:
+        raise SpecError(issues)
+
+    try:
+        cycle = nx.find_cycle(g)
+        ids = " -> ".join([e[0] for e in cycle] + [cycle[0][0]])
+        raise SpecError(Issue("model.nodes", f"the nodes {ids} form a cycle; a node may only "
+                              "read nodes that come before it", "cycle"))
+    except nx.NetworkXNoCycle:
+        pass
+
+    sinks = [n.id for n in specs if g.out_degree(n.id) == 0]
+    if len(sinks) > 1:
+        for sid in sinks[:-1]:
+            issues.append(Issue(node_path(index[sid], sid), "its output is never used; feed it "
+                                "into a later node or remove it", "unused_node"))
+        raise SpecError(issues)
+    if g.out_degree(INPUT) == 0:
+        raise SpecError(Issue("model.nodes", "no node reads the input", "no_input"))
+
+    shapes: dict[str, Shape] = {INPUT: tuple(input_shape)}
+    infos: list[NodeInfo] = []
+    for nid in nx.lexicographical_topological_sort(g, key=lambda k: index.get(k, -1)):
+        if nid == INPUT:
+            continue
+        i, spec = index[nid], specs[index[nid]]
+        in_shapes = [shapes[s] for s in inputs[nid]]
+        lt = LAYERS.get(spec.type)
+        try:
+            out = tuple(int(d) for d in lt.infer(params[nid], in_shapes))
+        except ShapeError as e:
+            got = ", ".join(f"{s} {list(shapes[s])}" for s in inputs[nid])
+            raise SpecError(Issue(node_path(i, nid), f"{e} (inputs: {got})", "shape")) from None
+        if any(d < 1 for d in out):
+            raise SpecError(Issue(node_path(i, nid), f"output shape {list(out)} is empty; "
+                                  "the input is too small for this layer", "shape"))
+        shapes[nid] = out
+        with torch.device("meta"):
+            n_params = sum(p.numel() for p in lt.build(params[nid], in_shapes).parameters())
+        infos.append(NodeInfo(i, nid, spec.type, params[nid], inputs[nid], tuple(in_shapes),
+                              out, n_params))
+    return Plan(tuple(infos), tuple(input_shape), sinks[0], g)
+
+
+class GraphModel(nn.Module):
+    """Runs the nodes in topological order; ``layers[id]`` is each node's module."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+        self.layers = nn.ModuleDict({
+            n.id: LAYERS.get(n.type).build(n.params, list(n.in_shapes)) for n in plan.nodes})
+        self._order = [(n.id, n.inputs) for n in plan.nodes]
+        # A plain stack runs as a chain: no dictionary of outputs on the hot path.
+        self._chain = None
+        prev = INPUT
+        for nid, ins in self._order:
+            if ins != (prev,):
+                break
+            prev = nid
+        else:
+            self._chain = list(self.layers.values())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._chain is not None:
+            for m in self._chain:
+                x = m(x)
+            return x
+        outs = {INPUT: x}
+        for nid, ins in self._order:
+            outs[nid] = self.layers[nid](*[outs[s] for s in ins])
+        return outs[self.plan.output_id]

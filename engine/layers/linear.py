@@ -1,0 +1,53 @@
+"""Fully connected layer, with an optional activation written on the same node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.layers.activations import ACTIVATIONS, make_activation
+from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, one_input
+from engine.params import Param
+
+
+class LinearAct(nn.Module):
+    """Linear then activation; ``.linear`` and ``.act`` so probes can find each."""
+
+    def __init__(self, linear: nn.Linear, act: nn.Module | None) -> None:
+        super().__init__()
+        self.linear = linear
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.linear(x)
+        return x if self.act is None else self.act(x)
+
+
+def _infer(p: dict[str, Any], shapes: list[Shape]) -> Shape:
+    shape = one_input(shapes)
+    if len(shape) != 1:
+        raise ShapeError(f"linear needs a flat input, got shape {list(shape)}; "
+                         "add a flatten node before it")
+    return (p["units"],)
+
+
+def _build(p: dict[str, Any], shapes: list[Shape]) -> nn.Module:
+    linear = nn.Linear(shapes[0][0], p["units"], bias=p["bias"])
+    act = p["activation"]
+    return LinearAct(linear, None if act == "none" else make_activation(act))
+
+
+LAYERS.register(LayerType(
+    name="linear",
+    help="Fully connected: every output is a weighted sum of all inputs plus a bias.",
+    params=(
+        Param("units", int, 8, "Number of neurons (outputs).", min=1, max=4096),
+        Param("activation", str, "none", "Activation applied to the outputs.",
+              choices=("none", *(a for a in ACTIVATIONS if a != "leaky_relu"), "leaky_relu")),
+        Param("bias", bool, True, "Add a learned bias to each output."),
+    ),
+    infer=_infer,
+    build=_build,
+))

@@ -1,0 +1,52 @@
+"""Optimizers and learning-rate schedules, built from ``train``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+
+from engine.spec import OptimizerSpec, ScheduleSpec
+
+
+def make_optimizer(spec: OptimizerSpec,
+                   params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    o, params = spec, list(params)
+    if o.name == "sgd":
+        return torch.optim.SGD(params, lr=o.lr, foreach=True)
+    if o.name == "momentum":
+        return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, nesterov=o.nesterov,
+                               foreach=True)
+    if o.name == "adagrad":
+        return torch.optim.Adagrad(params, lr=o.lr, eps=o.eps, foreach=True)
+    if o.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=o.lr, alpha=o.alpha, eps=o.eps, foreach=True)
+    if o.name == "adam":
+        return torch.optim.Adam(params, lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps,
+                                foreach=True)
+    if o.name == "adamw":
+        return torch.optim.AdamW(params, lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps,
+                                 weight_decay=o.weight_decay, foreach=True)
+    raise ValueError(f"train.optimizer.name: unknown optimizer {o.name!r}")
+
+
+def lr_factor(s: ScheduleSpec, step: int, steps_per_epoch: int, total_steps: int) -> float:
+    """The schedule's multiplier of the base learning rate at ``step``."""
+    epoch = step / max(steps_per_epoch, 1)
+    progress = min(step / max(total_steps, 1), 1.0)
+    if s.name == "constant":
+        return 1.0
+    if s.name == "step":
+        return s.gamma ** int(epoch // s.step_size)
+    if s.name == "exponential":
+        return s.gamma ** epoch
+    if s.name == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * progress))
+    if s.name == "one_cycle":
+        # Warm up from lr/25 to lr, then anneal to lr/10^4 (after Smith's one-cycle policy).
+        if s.warmup > 0 and progress < s.warmup:
+            return 1 / 25 + (1 - 1 / 25) * (1 - math.cos(math.pi * progress / s.warmup)) / 2
+        rest = (progress - s.warmup) / max(1 - s.warmup, 1e-9)
+        return 1e-4 + (1 - 1e-4) * (1 + math.cos(math.pi * rest)) / 2
+    raise ValueError(f"train.schedule.name: unknown schedule {s.name!r}")

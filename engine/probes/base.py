@@ -1,0 +1,64 @@
+"""Probes observe training; they never steer it.
+
+A probe overrides only the events it needs. Step events (``after_backward``,
+``batch_end``) reach it every ``every`` steps; epoch and run events always.
+``result()`` returns plain data (numbers, lists, numpy arrays), never live
+tensors, because it is copied into snapshots that other threads read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from engine.params import Param
+from engine.registry import Registry
+
+if TYPE_CHECKING:
+    from engine.trainer import Trainer
+
+EVENTS = ("run_start", "epoch_start", "after_backward", "batch_end", "epoch_end", "run_end")
+STEP_EVENTS = ("after_backward", "batch_end")
+
+
+class Probe:
+    name: ClassVar[str] = "probe"
+    help: ClassVar[str] = ""
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    def __init__(self, every: int = 10, **params: Any) -> None:
+        self.every = every
+        self.options = params
+        self._handles: list[Any] = []
+
+    # events ---------------------------------------------------------------
+    def on_run_start(self, trainer: Trainer) -> None: ...
+    def on_epoch_start(self, trainer: Trainer) -> None: ...
+    def on_after_backward(self, trainer: Trainer) -> None:
+        """Gradients are in ``.grad``; the optimizer has not stepped yet."""
+    def on_batch_end(self, trainer: Trainer) -> None: ...
+    def on_epoch_end(self, trainer: Trainer) -> None: ...
+    def on_run_end(self, trainer: Trainer) -> None: ...
+
+    # hooks are kept here so the trainer can remove every one when a run ends
+    def keep_hook(self, handle: Any) -> None:
+        self._handles.append(handle)
+
+    def remove_hooks(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
+
+    def result(self) -> Any:
+        return None
+
+    @classmethod
+    def handles(cls, event: str) -> bool:
+        return getattr(cls, f"on_{event}") is not getattr(Probe, f"on_{event}")
+
+
+PROBES: Registry[type[Probe]] = Registry("probe")
+
+
+def register(cls: type[Probe]) -> type[Probe]:
+    PROBES.register(cls)
+    return cls

@@ -1,0 +1,89 @@
+"""Classification and regression: one recipe, predict the target from the input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.data.base import DataBundle
+from engine.spec import TrainSpec
+from engine.tasks.base import TASKS, TaskType
+
+EVAL_CHUNK = 8192  # rows per forward pass when scoring a whole split
+
+
+class Supervised:
+    def __init__(self, kind: str, loss_name: str, n_outputs: int) -> None:
+        self.kind, self.loss_name, self.n_outputs = kind, loss_name, n_outputs
+        self.units = 1 if loss_name == "bce" else n_outputs
+
+    def output_problem(self, out_shape: tuple[int, ...]) -> str | None:
+        if out_shape != (self.units,):
+            what = (f"{self.n_outputs} classes" if self.kind == "classification"
+                    else f"{self.n_outputs} target value(s)")
+            if self.loss_name == "bce":
+                what = "binary cross-entropy (one logit)"
+            return (f"the model's output has shape {list(out_shape)} but {what} need(s) "
+                    f"[{self.units}]; set the last layer's units to {self.units}")
+        return None
+
+    def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        name = self.loss_name
+        if self.kind == "classification":
+            if name == "cross_entropy":
+                return F.cross_entropy(out, y)
+            if name == "bce":
+                return F.binary_cross_entropy_with_logits(out.squeeze(1), y.float())
+            y = F.one_hot(y, self.n_outputs).float()  # a squared loss on class labels
+        if name == "mse":
+            return F.mse_loss(out, y)
+        if name == "mae":
+            return F.l1_loss(out, y)
+        return F.huber_loss(out, y)
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self._loss(model(x), y)
+
+    def predict(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        out = torch.cat([model(x[i:i + EVAL_CHUNK]) for i in range(0, len(x), EVAL_CHUNK)])
+        if self.kind != "classification":
+            return out
+        if self.loss_name == "bce":
+            p = torch.sigmoid(out)
+            return torch.cat([1 - p, p], dim=1)
+        return torch.softmax(out, dim=1) if self.loss_name == "cross_entropy" else out
+
+    def evaluate(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+        total, n = 0.0, len(x)
+        outs = []
+        for i in range(0, n, EVAL_CHUNK):
+            out = model(x[i:i + EVAL_CHUNK])
+            total += self._loss(out, y[i:i + EVAL_CHUNK]).item() * len(out)
+            outs.append(out)
+        out = torch.cat(outs)
+        metrics = {"loss": total / max(n, 1)}
+        if self.kind == "classification":
+            pred = (out.squeeze(1) > 0).long() if self.loss_name == "bce" else out.argmax(1)
+            metrics["accuracy"] = (pred == y).float().mean().item()
+        else:
+            metrics["mae"] = (out - y).abs().mean().item()
+            var = ((y - y.mean(0)) ** 2).sum().item()
+            metrics["r2"] = 1 - ((out - y) ** 2).sum().item() / var if var > 0 else 0.0
+        return metrics
+
+
+@dataclass(frozen=True)
+class SupervisedType(TaskType):
+    def make(self, train: TrainSpec, data: DataBundle) -> Supervised:
+        kind = train.task or data.kind
+        loss = train.loss or ("cross_entropy" if kind == "classification" else "mse")
+        return Supervised(kind, loss, data.n_outputs)
+
+
+for _kind, _losses in (("classification", ("cross_entropy", "bce", "mse")),
+                       ("regression", ("mse", "mae", "huber"))):
+    TASKS.register(SupervisedType(_kind, f"Predict the {_kind} target from the inputs.",
+                                  (_kind,), _losses))

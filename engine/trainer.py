@@ -1,0 +1,371 @@
+"""The trainer: owns model, optimizer and data for one experiment.
+
+It runs synchronously (``run``) or in a background thread (``start``,
+``pause``, ``resume``, ``step``, ``stop``, ``reset``), and publishes
+immutable snapshots that any thread may read. Commands only set flags and
+wake the thread, so a caller never waits for more than the current step.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.device import resolve_device, use_one_thread
+from engine.graph import INPUT, GraphModel
+from engine.history import History
+from engine.init import init_model
+from engine.optim import lr_factor, make_optimizer
+from engine.probes import PROBES, Probe
+from engine.probes.base import STEP_EVENTS
+from engine.spec import Experiment
+from engine.tasks import TASKS
+from engine.validate import check, load_experiment
+
+PUBLISH_EVERY = 0.1  # seconds between snapshots while running
+
+READY, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
+    "ready", "running", "paused", "finished", "stopped", "failed")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A copy of the trainer's progress: plain numbers and numpy arrays only."""
+
+    status: str
+    step: int
+    epoch: int
+    epochs: int
+    steps_per_epoch: int
+    lr: float
+    steps_per_sec: float
+    elapsed: float  # seconds spent training (pauses excluded)
+    steps: dict[str, np.ndarray]  # per step: step, epoch, loss, lr
+    evals: dict[str, np.ndarray]  # per evaluation: step, epoch, train_loss, test_loss, ...
+    probes: dict[str, Any]
+    version: int = 0  # grows with every publication, so readers can skip redraws
+    stop_reason: str | None = None  # epochs, early_stopping, stopped, nonfinite, error
+    error: str | None = None
+    nonfinite: dict[str, Any] | None = None  # step, node, what
+    seed: int = 0
+    final: dict[str, float] = field(default_factory=dict)  # the latest evaluation
+
+    @property
+    def progress(self) -> float:
+        total = self.epochs * self.steps_per_epoch
+        return min(self.step / total, 1.0) if total else 0.0
+
+
+class Trainer:
+    def __init__(self, experiment: Experiment | dict[str, Any] | str | Path,
+                 probes: Iterable[Probe] = ()) -> None:
+        self.exp = load_experiment(experiment)
+        self.data, self.plan = check(self.exp)
+        self.device = resolve_device(self.exp.train.device)
+        self.task = TASKS.get(self.exp.train.task or self.data.kind).make(self.exp.train,
+                                                                          self.data)
+        self.extra_probes = list(probes)
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.lr = self.exp.train.optimizer.lr
+        self.epochs = self.exp.train.epochs
+        self._build(self.exp.train.seed)
+
+    # set-up ---------------------------------------------------------------------------
+    def _build(self, seed: int) -> None:
+        tr = self.exp.train
+        self.seed = seed
+        use_one_thread()
+        torch.manual_seed(seed)
+        self.model = GraphModel(self.plan)
+        init_model(self.model.layers, self.exp.model)
+        self.model.to(self.device).train()
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        # L1/L2 act on weights, not biases or normalisation scales.
+        self.weights = [p for p in self.params if p.dim() > 1]
+        self.optimizer = make_optimizer(tr.optimizer, self.params)
+        d = self.data
+        self.x_train, self.y_train = d.x_train.to(self.device), d.y_train.to(self.device)
+        self.x_test, self.y_test = d.x_test.to(self.device), d.y_test.to(self.device)
+        self.steps_per_epoch = math.ceil(len(self.x_train) / tr.batch_size)
+        self.shuffle = torch.Generator().manual_seed(seed)
+        self.step = self.epoch = 0
+        self._batch = 0  # index of the next batch within the epoch
+        self._order = torch.arange(len(self.x_train))
+        self._applied_lr = math.nan
+        self.step_history, self.eval_history = History(), History()
+        self._best, self._since_best = math.inf, 0
+        self.probes = [PROBES.get(p.name)(every=p.every, **p.params) for p in self.exp.probes]
+        self.probes += self.extra_probes
+        self._by_event = {e: [p for p in self.probes if p.handles(e)] for e in
+                          ("run_start", "epoch_start", "after_backward", "batch_end",
+                           "epoch_end", "run_end")}
+        self.status, self.stop_reason = READY, None
+        self.error: str | None = None
+        self.nonfinite: dict[str, Any] | None = None
+        self._stop = self._paused = False
+        self._budget = 0
+        self._elapsed = 0.0
+        self._version = 0
+        self._rate = (0, time.perf_counter(), 0.0)  # step, time, steps per second
+        self._run_started = self._sync = False
+        self._publish()
+
+    # commands (safe from any thread) ----------------------------------------------------
+    def run(self, epochs: int | None = None) -> Snapshot:
+        """Train in this thread until ``epochs`` (default: the spec's) are done."""
+        if self.alive:
+            raise RuntimeError("the trainer is already running in the background; stop it first")
+        if epochs is not None:
+            self.epochs = self.epoch + epochs if self._run_started else epochs
+        self._paused = self._stop = False
+        self._sync = True
+        try:
+            self._loop()
+        finally:
+            self._sync = False
+        return self.snapshot()
+
+    def start(self) -> None:
+        """Train in the background; if paused, resume."""
+        with self._wake:
+            self._paused = False
+            self._budget = 0
+            self._wake.notify_all()
+        self._ensure_thread()
+
+    def resume(self) -> None:
+        self.start()
+
+    def pause(self) -> None:
+        with self._wake:
+            self._paused = True
+            self._budget = 0
+
+    def step_n(self, n: int = 1) -> None:
+        """Train ``n`` more steps in the background, then pause."""
+        with self._wake:
+            self._paused = True
+            self._budget += max(int(n), 0)
+            self._wake.notify_all()
+        self._ensure_thread()
+
+    def step_epoch(self) -> None:
+        """Train to the end of the current epoch, then pause."""
+        self.step_n(self.steps_per_epoch - self._batch)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the run (the thread finishes its current step and exits)."""
+        with self._wake:
+            self._stop = True
+            self._wake.notify_all()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Back to step 0 with the same initial weights (or those of ``seed``)."""
+        self.stop()
+        self._build(self.exp.train.seed if seed is None else seed)
+
+    def set_lr(self, lr: float) -> None:
+        """Change the base learning rate mid-run; the schedule keeps applying to it."""
+        if not (isinstance(lr, int | float) and 0 < lr <= 1e4):
+            raise ValueError(f"train.optimizer.lr must be between 0 and 10000, got {lr!r}")
+        self.lr = float(lr)
+
+    def set_epochs(self, epochs: int) -> None:
+        self.epochs = max(int(epochs), 1)
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until the background thread is idle (paused or ended)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self._thread is None or not self._thread.is_alive() or (
+                    self.status == PAUSED and self._budget == 0):
+                return True
+            time.sleep(0.005)
+        return False
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    # the loop -----------------------------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self.alive:
+            return
+        if self.status in (FINISHED, FAILED) and self.epoch >= self.epochs:
+            return
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="np-trainer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        self.error = None
+        self.status, self.stop_reason = RUNNING, None
+        self._rate = (self.step, time.perf_counter(), self._rate[2])
+        try:
+            self._emit("run_start")
+            self._run_started = True
+            self._publish()
+            while self._next():
+                t0 = time.perf_counter()
+                self._train_step()
+                self._elapsed += time.perf_counter() - t0
+                if t0 - self._rate[1] > PUBLISH_EVERY:
+                    self._publish()
+        except Exception as e:  # kept in the snapshot; the process lives on
+            self.status, self.stop_reason = FAILED, "error"
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            try:
+                self._emit("run_end")
+            except Exception as e:
+                self.error = self.error or f"{type(e).__name__} in a probe: {e}"
+            for p in self.probes:
+                p.remove_hooks()
+            self._publish()
+
+    def _next(self) -> bool:
+        """Whether to take another step; waits here while paused."""
+        with self._wake:
+            while True:
+                if self._stop:
+                    self.status, self.stop_reason = STOPPED, "stopped"
+                    return False
+                if self.epoch >= self.epochs:
+                    self.status, self.stop_reason = FINISHED, self.stop_reason or "epochs"
+                    return False
+                if self.status == FINISHED:  # early stopping
+                    return False
+                if not self._paused or self._budget > 0:
+                    self._budget -= 1 if self._budget > 0 else 0
+                    self.status = RUNNING
+                    return True
+                if self._sync:  # nobody could resume a synchronous run
+                    return False
+                if self.status != PAUSED:
+                    self.status = PAUSED
+                    self._publish()
+                self._wake.wait(0.5)
+
+    def _emit(self, event: str) -> None:
+        probes = self._by_event[event]
+        if event in STEP_EVENTS:
+            for p in probes:
+                if self.step % p.every == 0:
+                    getattr(p, f"on_{event}")(self)
+        else:
+            for p in probes:
+                getattr(p, f"on_{event}")(self)
+
+    def _train_step(self) -> None:
+        tr = self.exp.train
+        bs = tr.batch_size
+        if self._batch == 0:
+            self._order = torch.randperm(len(self.x_train), generator=self.shuffle)
+            self._emit("epoch_start")
+        idx = self._order[self._batch * bs:(self._batch + 1) * bs].to(self.device)
+        xb, yb = self.x_train[idx], self.y_train[idx]
+
+        for p in self.params:
+            p.grad = None
+        loss = self.task.loss(self.model, xb, yb)
+        loss.backward()
+        value = loss.item()
+        if not math.isfinite(value):
+            self._nonfinite(xb, value)
+            return
+        reg = tr.regularization
+        if reg.l2 and self.weights:
+            torch._foreach_add_([w.grad for w in self.weights], self.weights, alpha=reg.l2)
+        if reg.l1 and self.weights:
+            torch._foreach_add_([w.grad for w in self.weights],
+                                torch._foreach_sign(self.weights), alpha=reg.l1)
+        if tr.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.params, tr.grad_clip, foreach=True)
+        self._emit("after_backward")
+
+        lr = self.lr * lr_factor(tr.schedule, self.step, self.steps_per_epoch,
+                                 self.epochs * self.steps_per_epoch)
+        if lr != self._applied_lr:
+            for g in self.optimizer.param_groups:
+                g["lr"] = lr
+            self._applied_lr = lr
+        self.optimizer.step()
+        self.step += 1
+        self._batch += 1
+        self.step_history.append(step=self.step, epoch=self.epoch, loss=value, lr=lr)
+        self._emit("batch_end")
+        if self._batch >= self.steps_per_epoch:
+            self._batch = 0
+            self.epoch += 1
+            if self.epoch % tr.eval_every == 0 or self.epoch >= self.epochs:
+                self._evaluate()
+            self._emit("epoch_end")
+
+    def _evaluate(self) -> None:
+        self.model.eval()
+        with torch.no_grad():
+            train = self.task.evaluate(self.model, self.x_train, self.y_train)
+            test = self.task.evaluate(self.model, self.x_test, self.y_test)
+        self.model.train()
+        row = {f"train_{k}": v for k, v in train.items()} | {f"test_{k}": v for k, v in
+                                                               test.items()}
+        self.eval_history.append(step=self.step, epoch=self.epoch, **row)
+        es = self.exp.train.early_stopping
+        if es.patience is not None:
+            if test["loss"] < self._best - es.min_delta:
+                self._best, self._since_best = test["loss"], 0
+            else:
+                self._since_best += self.exp.train.eval_every
+                if self._since_best >= es.patience:
+                    self.status, self.stop_reason = FINISHED, "early_stopping"
+
+    def _nonfinite(self, xb: torch.Tensor, value: float) -> None:
+        """Pause, and name the first node (in graph order) that went non-finite."""
+        node, what = "loss", f"the loss is {value}"
+        with torch.no_grad():
+            outs = {INPUT: xb}
+            for info in self.plan.nodes:
+                module = self.model.layers[info.id]
+                if any(not torch.isfinite(p).all() for p in module.parameters()):
+                    node, what = info.id, "its weights are not finite"
+                    break
+                outs[info.id] = module(*[outs[s] for s in info.inputs])
+                if not torch.isfinite(outs[info.id]).all():
+                    node, what = info.id, "its output is not finite (overflow)"
+                    break
+        self.nonfinite = {"step": self.step, "node": node, "what": what, "loss": value}
+        self.status, self.stop_reason = PAUSED, "nonfinite"
+        self._paused, self._budget = True, 0
+        self._publish()
+
+    def _publish(self) -> None:
+        now = time.perf_counter()
+        last_step, last_t, rate = self._rate
+        if now > last_t and self.step > last_step:
+            rate = (self.step - last_step) / (now - last_t)
+        self._rate = (self.step, now, rate)
+        self._version += 1
+        evals = self.eval_history.arrays()
+        final = {k: float(v[-1]) for k, v in evals.items() if len(v)}
+        self._snapshot = Snapshot(
+            status=self.status, step=self.step, epoch=self.epoch, epochs=self.epochs,
+            steps_per_epoch=self.steps_per_epoch, lr=self.lr, steps_per_sec=rate,
+            elapsed=self._elapsed, steps=self.step_history.arrays(), evals=evals,
+            probes={p.name: p.result() for p in self.probes}, version=self._version,
+            stop_reason=self.stop_reason, error=self.error, nonfinite=self.nonfinite,
+            seed=self.seed, final=final)
