@@ -23,6 +23,7 @@ from engine.device import resolve_device, use_one_thread
 from engine.graph import INPUT, GraphModel
 from engine.history import History
 from engine.init import init_model
+from engine.limits import RunSlots
 from engine.optim import lr_factor, make_optimizer
 from engine.probes import PROBES, Probe
 from engine.probes.base import STEP_EVENTS
@@ -32,8 +33,8 @@ from engine.validate import check, load_experiment
 
 PUBLISH_EVERY = 0.1  # seconds between snapshots while running
 
-READY, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
-    "ready", "running", "paused", "finished", "stopped", "failed")
+READY, QUEUED, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
+    "ready", "queued", "running", "paused", "finished", "stopped", "failed")
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,14 @@ class Snapshot:
 
 class Trainer:
     def __init__(self, experiment: Experiment | dict[str, Any] | str | Path,
-                 probes: Iterable[Probe] = ()) -> None:
+                 probes: Iterable[Probe] = (), slots: RunSlots | None = None) -> None:
         self.exp = load_experiment(experiment)
         self.data, self.plan = check(self.exp)
         self.device = resolve_device(self.exp.train.device)
         self.task = TASKS.get(self.exp.train.task or self.data.kind).make(self.exp.train,
                                                                           self.data)
         self.extra_probes = list(probes)
+        self.slots = slots  # shared with the other trainers of a server
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self.lr = self.exp.train.optimizer.lr
@@ -236,6 +238,8 @@ class Trainer:
                 self.error = self.error or f"{type(e).__name__} in a probe: {e}"
             for p in self.probes:
                 p.remove_hooks()
+            if self.slots is not None:
+                self.slots.release(self)
             self._publish()
 
     def _next(self) -> bool:
@@ -251,9 +255,17 @@ class Trainer:
                 if self.status == FINISHED:  # early stopping
                     return False
                 if not self._paused or self._budget > 0:
+                    if self.slots is not None and not self.slots.acquire(self):
+                        if self.status != QUEUED:
+                            self.status = QUEUED
+                            self._publish()
+                        self._wake.wait(0.2)
+                        continue
                     self._budget -= 1 if self._budget > 0 else 0
                     self.status = RUNNING
                     return True
+                if self.slots is not None:
+                    self.slots.release(self)  # a paused trainer leaves its slot to others
                 if self._sync:  # nobody could resume a synchronous run
                     return False
                 if self.status != PAUSED:

@@ -1,0 +1,102 @@
+"""Presets (JSON files in ``presets/``) and the share codec for links.
+
+Both are data, never code: JSON in, validated, no pickle, no eval.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Issue, SpecError
+from engine.spec import Experiment, json_schema
+from engine.validate import load_experiment
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
+SHARE_PREFIX = "np1."
+MAX_SHARE = 64_000  # characters; a link longer than this is not a preset anyone wrote
+
+
+def canonical_json(spec: Experiment | dict[str, Any]) -> str:
+    data = spec.to_dict() if isinstance(spec, Experiment) else spec
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def list_presets(folder: Path = PRESET_DIR) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.json") if p.name != "schema.json")
+
+
+def preset_path(name: str, folder: Path = PRESET_DIR) -> Path:
+    if name not in list_presets(folder):
+        raise SpecError(Issue("preset", f"no preset named {name!r} (available: "
+                              f"{', '.join(list_presets(folder))})", "unknown_preset"))
+    return folder / f"{name}.json"
+
+
+def load_preset(name: str, folder: Path = PRESET_DIR) -> Experiment:
+    return load_experiment(preset_path(name, folder))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename, so a crash leaves old or new, never half."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_experiment(spec: Experiment, path: Path) -> None:
+    write_atomic(path, json.dumps(spec.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+def write_schema(path: Path = PRESET_DIR / "schema.json") -> None:
+    write_atomic(path, json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
+
+
+def encode_share(spec: Experiment | dict[str, Any]) -> str:
+    """Canonical JSON, compressed, URL-safe base64, behind a version prefix."""
+    raw = zlib.compress(canonical_json(spec).encode("utf-8"), 9)
+    return SHARE_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_share(text: str) -> dict[str, Any]:
+    """The spec dict inside a share string; a tampered or truncated one is a SpecError."""
+    bad = "the share link is damaged or incomplete; copy the whole link again"
+    text = (text or "").strip()
+    if len(text) > MAX_SHARE:
+        raise SpecError(Issue("share", f"the share link is too long (over {MAX_SHARE} "
+                              "characters)", "share_too_long"))
+    if not text.startswith(SHARE_PREFIX):
+        raise SpecError(Issue("share", f"not a Neural Playground link (it should start with "
+                              f"{SHARE_PREFIX!r})", "share_prefix"))
+    body = text[len(SHARE_PREFIX):]
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        # zlib's Adler-32 check catches any change to the compressed bytes.
+        inflate = zlib.decompressobj()
+        out = inflate.decompress(raw, 1_000_000)
+        if not inflate.eof or inflate.unused_data or inflate.unconsumed_tail:
+            raise ValueError("truncated, padded or too large")
+        data = json.loads(out.decode("utf-8"))
+    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):
+        raise SpecError(Issue("share", bad, "share_damaged")) from None
+    if not isinstance(data, dict):
+        raise SpecError(Issue("share", bad, "share_damaged"))
+    return data
+
+
+def experiment_from_share(text: str) -> Experiment:
+    return load_experiment(decode_share(text))
