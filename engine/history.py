@@ -23,6 +23,14 @@ class History:
         return len(next(iter(self.columns.values()), []))
 
     def append(self, **row: float) -> None:
+        cols = self.columns
+        if row.keys() == cols.keys():  # the usual case: the same columns every time
+            for key, value in row.items():
+                cols[key].append(value)
+            self.total += 1
+            if len(cols[key]) > self.cap:
+                self._thin()
+            return
         n = len(self)
         for key in row.keys() - self.columns.keys():
             self.columns[key] = [math.nan] * n  # a column that appears late starts empty

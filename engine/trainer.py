@@ -32,6 +32,7 @@ from engine.tasks import TASKS
 from engine.validate import check, load_experiment
 
 PUBLISH_EVERY = 0.1  # seconds between snapshots while running
+TRAIN_EVAL_ROWS = 256  # enough for a toy set whole; a fair sample of a large one
 
 READY, QUEUED, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
     "ready", "queued", "running", "paused", "finished", "stopped", "failed")
@@ -98,10 +99,15 @@ class Trainer:
         self.x_train, self.y_train = d.x_train.to(self.device), d.y_train.to(self.device)
         self.x_test, self.y_test = d.x_test.to(self.device), d.y_test.to(self.device)
         self.steps_per_epoch = math.ceil(len(self.x_train) / tr.batch_size)
+        # Train metrics come from a fixed sample: scoring a large training set every epoch
+        # would cost more than the epoch itself. The test split is always scored in full.
+        pick = torch.randperm(len(self.x_train), generator=torch.Generator().manual_seed(seed))
+        pick = pick[:TRAIN_EVAL_ROWS].to(self.device)
+        self.x_train_eval, self.y_train_eval = self.x_train[pick], self.y_train[pick]
         self.shuffle = torch.Generator().manual_seed(seed)
         self.step = self.epoch = 0
         self._batch = 0  # index of the next batch within the epoch
-        self._order = torch.arange(len(self.x_train))
+        self._xs, self._ys = self.x_train, self.y_train  # this epoch's shuffled copy
         self._applied_lr = math.nan
         self.step_history, self.eval_history = History(), History()
         self._best, self._since_best = math.inf, 0
@@ -244,6 +250,9 @@ class Trainer:
 
     def _next(self) -> bool:
         """Whether to take another step; waits here while paused."""
+        if (self.status == RUNNING and not (self._stop or self._paused or self._budget)
+                and self.epoch < self.epochs):
+            return True  # the hot path: nothing was asked, so no lock is taken
         with self._wake:
             while True:
                 if self._stop:
@@ -287,10 +296,12 @@ class Trainer:
         tr = self.exp.train
         bs = tr.batch_size
         if self._batch == 0:
-            self._order = torch.randperm(len(self.x_train), generator=self.shuffle)
+            # One gather per epoch; each batch is then a view, not a copy.
+            order = torch.randperm(len(self.x_train), generator=self.shuffle).to(self.device)
+            self._xs, self._ys = self.x_train[order], self.y_train[order]
             self._emit("epoch_start")
-        idx = self._order[self._batch * bs:(self._batch + 1) * bs].to(self.device)
-        xb, yb = self.x_train[idx], self.y_train[idx]
+        lo = self._batch * bs
+        xb, yb = self._xs[lo:lo + bs], self._ys[lo:lo + bs]
 
         for p in self.params:
             p.grad = None
@@ -310,8 +321,8 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.params, tr.grad_clip, foreach=True)
         self._emit("after_backward")
 
-        lr = self.lr * lr_factor(tr.schedule, self.step, self.steps_per_epoch,
-                                 self.epochs * self.steps_per_epoch)
+        lr = self.lr if tr.schedule.name == "constant" else self.lr * lr_factor(
+            tr.schedule, self.step, self.steps_per_epoch, self.epochs * self.steps_per_epoch)
         if lr != self._applied_lr:
             for g in self.optimizer.param_groups:
                 g["lr"] = lr
@@ -331,7 +342,7 @@ class Trainer:
     def _evaluate(self) -> None:
         self.model.eval()
         with torch.no_grad():
-            train = self.task.evaluate(self.model, self.x_train, self.y_train)
+            train = self.task.evaluate(self.model, self.x_train_eval, self.y_train_eval)
             test = self.task.evaluate(self.model, self.x_test, self.y_test)
         self.model.train()
         row = {f"train_{k}": v for k, v in train.items()} | {f"test_{k}": v for k, v in

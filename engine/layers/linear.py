@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from engine.layers.activations import ACTIVATIONS, make_activation
@@ -21,8 +22,16 @@ class LinearAct(nn.Module):
         self.act = act
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.linear(x)
-        return x if self.act is None else self.act(x)
+        lin, act = self.linear, self.act
+        if lin._forward_hooks or lin._forward_pre_hooks:  # a probe is watching: go by the modules
+            x = lin(x)
+            return x if act is None else act(x)
+        # Calling the parameters directly skips two module dispatches per layer, which is
+        # a fifth of a tiny network's step.
+        x = F.linear(x, lin.weight, lin.bias)
+        if act is None:
+            return x
+        return act(x) if act._forward_hooks or act._forward_pre_hooks else act.forward(x)
 
 
 def _infer(p: dict[str, Any], shapes: list[Shape]) -> Shape:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,10 +36,13 @@ class _PerNodeNorm(Probe):
         tensors = self.tensors()
         if not tensors:
             return
-        # One reduction on the device and one transfer per recording, not one per tensor.
-        sq = torch.stack(torch._foreach_norm(tensors)).pow(2)
-        per_node = torch.stack([s.sum() for s in sq.split(self.sizes)]).sqrt().tolist()
-        self.history.append(step=trainer.step, **dict(zip(self.nodes, per_node, strict=True)))
+        # One fused norm and one transfer per recording; the per-node sums are a few floats.
+        norms = torch.stack(torch._foreach_norm(tensors)).tolist()
+        row, i = {}, 0
+        for node, size in zip(self.nodes, self.sizes, strict=True):
+            row[node] = math.sqrt(sum(n * n for n in norms[i:i + size]))
+            i += size
+        self.history.append(step=trainer.step, **row)
 
     def result(self) -> dict[str, Any]:
         if not hasattr(self, "history"):

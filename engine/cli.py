@@ -1,0 +1,157 @@
+"""Command line: ``python -m engine run|validate|list``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from engine.errors import SpecError
+from engine.presets import PRESET_DIR, list_presets, preset_path
+from engine.validate import load_experiment
+
+
+def _resolve(name: str) -> Path:
+    """A preset name or a path to a JSON file."""
+    p = Path(name)
+    return p if p.suffix == ".json" or p.exists() else preset_path(name)
+
+
+def _bar(frac: float, width: int = 24) -> str:
+    filled = int(frac * width)
+    return "#" * filled + "-" * (width - filled)
+
+
+class JsonlWriter:
+    """A probe that writes one JSON object per evaluation (the logged steps)."""
+
+    def __init__(self, out: TextIO) -> None:
+        from engine.probes import Probe
+
+        class _Writer(Probe):
+            name = "metrics_out"
+
+            def on_epoch_end(self, trainer) -> None:  # noqa: ANN001
+                h = trainer.eval_history
+                if h.total == 0 or h.last("epoch") != trainer.epoch:
+                    return
+                row = {k: v[-1] for k, v in h.columns.items()}
+                grads = next((p.result() for p in trainer.probes if p.name == "grad_norm"), None)
+                if grads is not None and len(grads["steps"]):
+                    row["grad_norm"] = dict(zip(grads["nodes"], grads["values"][-1].tolist(),
+                                                strict=True))
+                row["lr"] = trainer.step_history.last("lr")
+                out.write(json.dumps(row) + "\n")
+
+        self.probe = _Writer(every=1)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from engine.trainer import Trainer
+
+    exp = load_experiment(_resolve(args.preset))
+    train = exp.train.model_copy(update={k: v for k, v in (
+        ("epochs", args.epochs), ("device", args.device), ("seed", args.seed)) if v is not None})
+    exp = load_experiment(exp.model_copy(update={"train": train}))
+    out = open(args.metrics_out, "w", encoding="utf-8") if args.metrics_out else None  # noqa: SIM115
+    try:
+        extra = [JsonlWriter(out).probe] if out else []
+        trainer = Trainer(exp, probes=extra)
+        print(f"{exp.meta.name}: {exp.data.name}, {trainer.plan.total_params} parameters, "
+              f"{exp.train.epochs} epochs on {trainer.device}")
+        trainer.start()
+        while trainer.alive:
+            _progress(trainer.snapshot())
+            time.sleep(0.2)
+        snap = trainer.snapshot()
+        _progress(snap)
+        print()
+    finally:
+        if out:
+            out.close()
+    _summary(snap)
+    return 0 if snap.status == "finished" else 1
+
+
+def _progress(s) -> None:  # noqa: ANN001
+    loss = s.steps["loss"][-1] if len(s.steps.get("loss", [])) else float("nan")
+    test = s.final.get("test_loss", float("nan"))
+    sys.stdout.write(f"\r[{_bar(s.progress)}] epoch {s.epoch}/{s.epochs}  step {s.step}  "
+                     f"loss {loss:.4f}  test loss {test:.4f}  {s.steps_per_sec:,.0f} steps/s ")
+    sys.stdout.flush()
+
+
+def _summary(s) -> None:  # noqa: ANN001
+    print(f"status: {s.status} ({s.stop_reason})   steps: {s.step}   epochs: {s.epoch}   "
+          f"time: {s.elapsed:.1f} s")
+    for key in sorted(s.final):
+        if key not in ("step", "epoch"):
+            print(f"  {key:<16} {s.final[key]:.4f}")
+    if s.nonfinite:
+        n = s.nonfinite
+        print(f"non-finite at step {n['step']}: node {n['node']}: {n['what']}. "
+              "Lower the learning rate or clip gradients.")
+    if s.error:
+        print(f"error: {s.error}")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for f in args.files:
+        try:
+            load_experiment(Path(f))
+            print(f"{f}: ok")
+        except SpecError as e:
+            bad += 1
+            for issue in e.issues:
+                print(f"{f}: {issue}")
+    return 1 if bad else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from engine.data import DATASETS
+    from engine.layers import LAYERS
+    from engine.probes import PROBES
+    from engine.spec import LossName, OptimizerName, ScheduleName
+
+    sections = {
+        "presets": [f"{n}: {json.loads((PRESET_DIR / f'{n}.json').read_text())['meta']['name']}"
+                    for n in list_presets()],
+        "data sets": [f"{d.name} ({d.kind}, {d.category}): {d.help}" for d in DATASETS],
+        "layers": [f"{lt.name} ({lt.category}): {lt.help}" for lt in LAYERS],
+        "optimizers": list(OptimizerName.__args__),
+        "schedules": list(ScheduleName.__args__),
+        "losses": list(LossName.__args__),
+        "probes": [f"{p.name}: {p.help}" for p in PROBES],
+    }
+    for title, rows in sections.items():
+        print(f"{title}:")
+        for r in rows:
+            print(f"  {r}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="train a preset or experiment file")
+    r.add_argument("preset", help="a preset name (see list) or a path to an experiment .json")
+    r.add_argument("--epochs", type=int)
+    r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    r.add_argument("--seed", type=int)
+    r.add_argument("--metrics-out", metavar="FILE.jsonl")
+    v = sub.add_parser("validate", help="check experiment files")
+    v.add_argument("files", nargs="+")
+    sub.add_parser("list", help="list presets, data sets, layers, optimizers, losses")
+    args = ap.parse_args(argv)
+    try:
+        return {"run": cmd_run, "validate": cmd_validate, "list": cmd_list}[args.cmd](args)
+    except SpecError as e:
+        for issue in e.issues:
+            print(f"error: {issue}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
