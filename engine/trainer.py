@@ -32,6 +32,8 @@ from engine.tasks import TASKS
 from engine.validate import check, load_experiment
 
 PUBLISH_EVERY = 0.1  # seconds between snapshots while running
+# A loss this many times its first value (or 1, if larger) has diverged, finite or not.
+DIVERGE_FACTOR = 1e3
 TRAIN_EVAL_ROWS = 256  # enough for a toy set whole; a fair sample of a large one
 
 READY, QUEUED, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
@@ -111,6 +113,8 @@ class Trainer:
         self._applied_lr = math.nan
         self.step_history, self.eval_history = History(), History()
         self._best, self._since_best = math.inf, 0
+        self._diverge_at: float | None = None
+        self._start_norms = self._node_norms()
         self.probes = [PROBES.get(p.name)(every=p.every, **p.params) for p in self.exp.probes]
         self.probes += self.extra_probes
         self._by_event = {e: [p for p in self.probes if p.handles(e)] for e in
@@ -308,7 +312,9 @@ class Trainer:
         loss = self.task.loss(self.model, xb, yb)
         loss.backward()
         value = loss.item()
-        if not math.isfinite(value):
+        if self._diverge_at is None:
+            self._diverge_at = DIVERGE_FACTOR * max(value, 1.0)
+        if not math.isfinite(value) or value > self._diverge_at:
             self._nonfinite(xb, value)
             return
         reg = tr.regularization
@@ -357,9 +363,22 @@ class Trainer:
                 if self._since_best >= es.patience:
                     self.status, self.stop_reason = FINISHED, "early_stopping"
 
+    def _node_norms(self) -> dict[str, float]:
+        with torch.no_grad():
+            return {nid: math.sqrt(sum(float(p.double().pow(2).sum()) for p in m.parameters()))
+                    for nid, m in self.model.layers.items() if any(True for _ in m.parameters())}
+
     def _nonfinite(self, xb: torch.Tensor, value: float) -> None:
-        """Pause, and name the first node (in graph order) that went non-finite."""
-        node, what = "loss", f"the loss is {value}"
+        """Pause, and name the node that blew up: the first (in graph order) whose
+        weights or output are not finite, else the one whose weights grew most."""
+        node, what = "loss", f"the loss is {value:.4g}"
+        if math.isfinite(value):
+            growth = {n: v / max(self._start_norms.get(n, 1.0), 1e-12)
+                      for n, v in self._node_norms().items()}
+            if growth:
+                node = max(growth, key=growth.get)
+                what = (f"the loss rose to {value:.4g} (over {DIVERGE_FACTOR:.0f} times its start"
+                        f"); the weights of {node} grew {growth[node]:.3g}-fold")
         with torch.no_grad():
             outs = {INPUT: xb}
             for info in self.plan.nodes:
