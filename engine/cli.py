@@ -25,6 +25,17 @@ def _bar(frac: float, width: int = 24) -> str:
     return "#" * filled + "-" * (width - filled)
 
 
+def latest_grad_norms(trainer) -> dict[str, float]:  # noqa: ANN001
+    """The newest gradient norm per node from whichever probe records them."""
+    for p in trainer.probes:
+        if p.name in ("gradient_flow", "grad_norm"):
+            r = p.result()
+            values = r["grad"] if p.name == "gradient_flow" else r["values"]
+            if len(r["steps"]):
+                return dict(zip(r["nodes"], values[-1].tolist(), strict=True))
+    return {}
+
+
 class JsonlWriter:
     """A probe that writes one JSON object per evaluation (the logged steps)."""
 
@@ -39,10 +50,7 @@ class JsonlWriter:
                 if h.total == 0 or h.last("epoch") != trainer.epoch:
                     return
                 row = {k: v[-1] for k, v in h.columns.items()}
-                grads = next((p.result() for p in trainer.probes if p.name == "grad_norm"), None)
-                if grads is not None and len(grads["steps"]):
-                    row["grad_norm"] = dict(zip(grads["nodes"], grads["values"][-1].tolist(),
-                                                strict=True))
+                row["grad_norm"] = latest_grad_norms(trainer)
                 row["lr"] = trainer.step_history.last("lr")
                 out.write(json.dumps(row) + "\n")
 

@@ -113,7 +113,11 @@ class ProbeSpec(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-DEFAULT_PROBES = (ProbeSpec(name="grad_norm"), ProbeSpec(name="weight_norm"))
+# What every new experiment records; each stays inside the 10% overhead budget at this cadence.
+DEFAULT_PROBES = (
+    ProbeSpec(name="gradient_flow", every=20),
+    ProbeSpec(name="activations", every=100),
+)
 
 
 class Experiment(Strict):

@@ -289,8 +289,10 @@ class Trainer:
     def _emit(self, event: str) -> None:
         probes = self._by_event[event]
         if event in STEP_EVENTS:
+            # Both step events of one iteration see the same index, so a probe that pairs
+            # them (before and after the update) fires on both or neither.
             for p in probes:
-                if self.step % p.every == 0:
+                if self._iteration % p.every == 0:
                     getattr(p, f"on_{event}")(self)
         else:
             for p in probes:
@@ -299,6 +301,7 @@ class Trainer:
     def _train_step(self) -> None:
         tr = self.exp.train
         bs = tr.batch_size
+        self._iteration = self.step
         if self._batch == 0:
             # One gather per epoch; each batch is then a view, not a copy.
             order = torch.randperm(len(self.x_train), generator=self.shuffle).to(self.device)

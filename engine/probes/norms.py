@@ -19,6 +19,8 @@ class _PerNodeNorm(Probe):
     """The L2 norm over each node's parameters, one row per recorded step."""
 
     def on_run_start(self, trainer: Trainer) -> None:
+        if hasattr(self, "history"):
+            return  # a resumed run keeps its history
         self.nodes, self.groups = [], []
         for nid, module in trainer.model.layers.items():
             params = [p for p in module.parameters() if p.requires_grad]

@@ -1,0 +1,113 @@
+"""Verdicts on a run's health, per layer, from the gradient-flow and activation probes.
+
+Thresholds (each a module constant, so a lesson can quote them):
+- vanishing: a layer's recent gradient norm is below VANISH_RATIO times the output
+  layer's (the chain rule has multiplied many small factors on the way back);
+- exploding: gradients are not finite, or a layer's recent gradient norm grew more
+  than EXPLODE_GROWTH-fold since the start, or is above EXPLODE_RATIO times the output
+  layer's (gradients grow on the way back), or the run paused because it diverged;
+- dead: more than DEAD_SHARE of a ReLU layer's units were never active on a batch;
+- saturated: more than SATURATED_SHARE of a sigmoid/tanh layer's outputs sit in the
+  flat tails, where the derivative is under a tenth of its peak.
+Only the recent window (the last WINDOW recordings) counts, so a run that has
+recovered reads healthy again.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+VANISH_RATIO = 1e-2
+EXPLODE_RATIO = 1e2
+EXPLODE_GROWTH = 1e3
+DEAD_SHARE = 0.5
+SATURATED_SHARE = 0.5
+WINDOW = 10
+SEVERITY = ("healthy", "saturated", "dead", "vanishing", "exploding")
+
+CURES = {
+    "vanishing": ("relu", "he_init", "batchnorm", "residual"),
+    "exploding": ("clip", "lower_lr", "xavier_init", "batchnorm"),
+    "dead": ("lower_lr", "leaky_relu", "he_init"),
+    "saturated": ("relu", "xavier_init", "batchnorm"),
+    "healthy": (),
+}
+
+
+@dataclass(frozen=True)
+class LayerVerdict:
+    node: str
+    verdict: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Health:
+    verdict: str  # the most severe layer verdict
+    layers: tuple[LayerVerdict, ...]
+    first_to_last: float  # gradient norm of the first layer over the output layer's
+    cures: tuple[str, ...]
+
+    def of(self, node: str) -> LayerVerdict | None:
+        return next((v for v in self.layers if v.node == node), None)
+
+
+def _recent(values: np.ndarray) -> np.ndarray:
+    """Median over the recent window, per column."""
+    if values.size == 0:
+        return np.zeros(values.shape[1:] if values.ndim > 1 else ())
+    with warnings.catch_warnings():  # an all-NaN column (no ReLU here) is expected
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(values[-WINDOW:], axis=0)
+
+
+def assess(probes: dict[str, Any], nonfinite: dict[str, Any] | None = None) -> Health:
+    """Judge each layer from a snapshot's probe results."""
+    verdicts: dict[str, tuple[str, str]] = {}
+
+    def judge(node: str, verdict: str, reason: str) -> None:
+        old = verdicts.get(node)
+        if old is None or SEVERITY.index(verdict) > SEVERITY.index(old[0]):
+            verdicts[node] = (verdict, reason)
+
+    ratio = math.nan
+    flow = probes.get("gradient_flow")
+    if flow and len(flow["steps"]):
+        nodes, grads = flow["nodes"], flow["grad"]
+        recent = _recent(grads)
+        first = grads[0]
+        out = recent[-1]
+        ratio = float(recent[0] / out) if out > 0 else math.nan
+        for i, node in enumerate(nodes):
+            g = recent[i]
+            judge(node, "healthy", f"gradient norm {g:.2g}")
+            if not np.isfinite(grads[-WINDOW:, i]).all():
+                judge(node, "exploding", "its gradient is not finite")
+            elif first[i] > 0 and g > EXPLODE_GROWTH * first[i]:
+                judge(node, "exploding", f"its gradient grew {g / first[i]:.0f}-fold")
+            elif i < len(nodes) - 1 and out > 0 and g > EXPLODE_RATIO * out:
+                judge(node, "exploding", f"its gradient is {g / out:.0f} times the output "
+                      "layer's")
+            elif i < len(nodes) - 1 and out > 0 and g < VANISH_RATIO * out:
+                judge(node, "vanishing", f"its gradient is {out / max(g, 1e-300):.0f} times "
+                      "smaller than the output layer's")
+    acts = probes.get("activations")
+    if acts and len(acts["steps"]):
+        for node in acts["nodes"]:
+            dead = _recent(acts["series"]["dead"][node])
+            sat = _recent(acts["series"]["saturated"][node])
+            if np.isfinite(dead) and dead > DEAD_SHARE:
+                judge(node, "dead", f"{dead:.0%} of its ReLU units never fire on a batch")
+            if np.isfinite(sat) and sat > SATURATED_SHARE:
+                judge(node, "saturated", f"{sat:.0%} of its outputs sit in the flat tails")
+    if nonfinite:
+        node = nonfinite.get("node", "loss")
+        judge(node, "exploding", nonfinite.get("what", "the loss diverged"))
+    layers = tuple(LayerVerdict(n, v, r) for n, (v, r) in verdicts.items())
+    worst = max((v.verdict for v in layers), key=SEVERITY.index, default="healthy")
+    return Health(worst, layers, ratio, CURES[worst])
