@@ -109,6 +109,9 @@ def _summary(s) -> None:  # noqa: ANN001
 def cmd_validate(args: argparse.Namespace) -> int:
     bad = 0
     for f in args.files:
+        if Path(f).name == "schema.json":
+            print(f"{f}: skipped (the JSON Schema itself, not an experiment)")
+            continue
         try:
             load_experiment(Path(f))
             print(f"{f}: ok")

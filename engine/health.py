@@ -6,7 +6,8 @@ Thresholds (each a module constant, so a lesson can quote them):
 - exploding: gradients are not finite, or a layer's recent gradient norm grew more
   than EXPLODE_GROWTH-fold since the start, or is above EXPLODE_RATIO times the output
   layer's (gradients grow on the way back), or the run paused because it diverged;
-- dead: more than DEAD_SHARE of a ReLU layer's units were never active on a batch;
+- dead: more than DEAD_SHARE of a ReLU layer's units were silent on every one of the
+  recent recorded batches;
 - saturated: more than SATURATED_SHARE of a sigmoid/tanh layer's outputs sit in the
   flat tails, where the derivative is under a tenth of its peak.
 Only the recent window (the last WINDOW recordings) counts, so a run that has
@@ -28,7 +29,8 @@ EXPLODE_GROWTH = 1e3
 DEAD_SHARE = 0.5
 SATURATED_SHARE = 0.5
 WINDOW = 10
-SEVERITY = ("healthy", "saturated", "dead", "vanishing", "exploding")
+# Dead and saturated units are causes of small gradients, so they outrank "vanishing".
+SEVERITY = ("healthy", "vanishing", "saturated", "dead", "exploding")
 
 CURES = {
     "vanishing": ("relu", "he_init", "batchnorm", "residual"),
@@ -66,6 +68,11 @@ def _recent(values: np.ndarray) -> np.ndarray:
         return np.nanmedian(values[-WINDOW:], axis=0)
 
 
+def _latest(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if finite.size else math.nan
+
+
 def assess(probes: dict[str, Any], nonfinite: dict[str, Any] | None = None) -> Health:
     """Judge each layer from a snapshot's probe results."""
     verdicts: dict[str, tuple[str, str]] = {}
@@ -89,17 +96,18 @@ def assess(probes: dict[str, Any], nonfinite: dict[str, Any] | None = None) -> H
             if not np.isfinite(grads[-WINDOW:, i]).all():
                 judge(node, "exploding", "its gradient is not finite")
             elif first[i] > 0 and g > EXPLODE_GROWTH * first[i]:
-                judge(node, "exploding", f"its gradient grew {g / first[i]:.0f}-fold")
+                judge(node, "exploding", f"its gradient grew {g / first[i]:.3g}-fold")
             elif i < len(nodes) - 1 and out > 0 and g > EXPLODE_RATIO * out:
-                judge(node, "exploding", f"its gradient is {g / out:.0f} times the output "
+                judge(node, "exploding", f"its gradient is {g / out:.3g} times the output "
                       "layer's")
             elif i < len(nodes) - 1 and out > 0 and g < VANISH_RATIO * out:
-                judge(node, "vanishing", f"its gradient is {out / max(g, 1e-300):.0f} times "
-                      "smaller than the output layer's")
+                judge(node, "vanishing", "its gradient is zero" if g == 0 else
+                      f"its gradient is {out / g:.3g} times smaller than the output layer's")
     acts = probes.get("activations")
     if acts and len(acts["steps"]):
         for node in acts["nodes"]:
-            dead = _recent(acts["series"]["dead"][node])
+            # The dead share already spans several batches; the newest value is the verdict.
+            dead = _latest(acts["series"]["dead"][node])
             sat = _recent(acts["series"]["saturated"][node])
             if np.isfinite(dead) and dead > DEAD_SHARE:
                 judge(node, "dead", f"{dead:.0%} of its ReLU units never fire on a batch")

@@ -8,6 +8,7 @@ removed as soon as they fire, so the steps in between run hook-free.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from engine.trainer import Trainer
 
 BINS = 30
+DEAD_WINDOW = 5  # recorded batches a unit must stay silent on to count as dead
 SAMPLE = 1000  # pre-activation values kept for the activation-curve view
 # Where the derivative is below a tenth of its peak: the flat tails.
 SATURATED = {nn.Sigmoid: lambda y: (y < 0.026) | (y > 0.974), nn.Tanh: lambda y: y.abs() > 0.949}
@@ -63,6 +65,7 @@ class Activations(Probe):
                                               for nid, _ in self.targets}
             self.pre: dict[str, np.ndarray] = {}
             self._row: dict[str, float] = {}
+            self._fired: dict[str, deque[np.ndarray]] = {}
         self._arm(trainer)
 
     def on_batch_end(self, trainer: Trainer) -> None:
@@ -92,11 +95,17 @@ class Activations(Probe):
         with torch.no_grad():
             flat = y.float().flatten()
             units = y.transpose(0, 1).reshape(y.shape[1], -1) if y.dim() > 1 else y[None]
+            fired = units.amax(1) > 0
             stats = [flat.mean(), flat.std() if flat.numel() > 1 else flat.new_zeros(()),
-                     (units.amax(1) <= 0).float().mean(), flat.amin(), flat.amax()]
+                     flat.new_zeros(()), flat.amin(), flat.amax()]
             sat = SATURATED.get(type(act))
             stats.append(sat(flat).float().mean() if sat else flat.new_zeros(()))
-            mean, std, dead, lo, hi, saturated = torch.stack(stats).tolist()
+            mean, std, _, lo, hi, saturated = torch.stack(stats).tolist()
+            # Dead: silent on every one of the recent recorded batches, not just this one
+            # (on a small batch many healthy units happen to stay silent).
+            recent = self._fired.setdefault(nid, deque(maxlen=DEAD_WINDOW))
+            recent.append(fired.cpu().numpy())
+            dead = 1.0 - float(np.mean(np.logical_or.reduce(list(recent))))
             hi = hi if hi > lo else lo + 1e-6
             counts = torch.histc(flat, BINS, lo, hi).tolist()
         self._row |= {f"mean:{nid}": mean, f"std:{nid}": std,
