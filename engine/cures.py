@@ -35,7 +35,7 @@ def to_relu(spec: Spec) -> Spec:
 
 
 def to_leaky_relu(spec: Spec) -> Spec:
-    return _swap_activation(spec, "leaky_relu", ("relu",))
+    return _swap_activation(spec, "leaky_relu", ("relu", *SATURATING))
 
 
 def _init(spec: Spec, scheme: str) -> Spec:
