@@ -17,11 +17,11 @@ from torch import nn
 
 from engine.history import History
 from engine.probes.base import Probe, register
+from engine.probes.gradient_flow import BINS, histogram_arrays
 
 if TYPE_CHECKING:
     from engine.trainer import Trainer
 
-BINS = 30
 DEAD_WINDOW = 5  # recorded batches a unit must stay silent on to count as dead
 SAMPLE = 1000  # pre-activation values kept for the activation-curve view
 # Where the derivative is below a tenth of its peak: the flat tails.
@@ -127,12 +127,7 @@ class Activations(Probe):
         nodes = [nid for nid, _ in self.targets]
         series = {stat: {n: cols.get(f"{stat}:{n}", np.zeros(0)) for n in nodes}
                   for stat in ("mean", "std", "dead", "saturated")}
-        hists = {}
-        for n, h in self.hists.items():
-            c = h.arrays()
-            if len(c.get("step", [])):
-                hists[n] = {"steps": c["step"], "lo": c["lo"], "hi": c["hi"],
-                            "density": np.stack([c[f"b{i}"] for i in range(BINS)], 1)}
+        hists = {n: histogram_arrays(h) for n, h in self.hists.items() if len(h)}
         return {"nodes": nodes, "kinds": dict(self.kinds), "steps": cols.get("step", np.zeros(0)),
                 "series": series, "histograms": hists, "pre": {k: v.copy() for k, v in
                                                                self.pre.items()}}

@@ -17,6 +17,9 @@ import torch
 from engine.history import History
 from engine.probes.base import Probe, register
 
+BINS = 30
+HIST_EVERY = 5  # recordings between weight/gradient histograms
+
 if TYPE_CHECKING:
     from engine.trainer import Trainer
 
@@ -53,6 +56,10 @@ class GradientFlow(Probe):
         self.sizes = [len(g) for g in groups]
         self.flat = [p for g in groups for p in g]
         self.history = History()
+        self.hists = {kind: {n: History(cap=400, recent=100) for n in self.nodes}
+                      for kind in ("weight", "grad")}
+        self._groups = groups
+        self._records = 0
         self._before: list[torch.Tensor] | None = None
         self._grad: list[float] = []
 
@@ -66,6 +73,24 @@ class GradientFlow(Probe):
             both = torch.stack(torch._foreach_norm(grads) + torch._foreach_norm(self.flat))
             self._before = torch._foreach_mul([p.detach() for p in self.flat], 1.0)
         self._norms = both.tolist()
+        if self._records % HIST_EVERY == 0:
+            self._histograms(trainer.step)
+        self._records += 1
+
+    def _histograms(self, step: int) -> None:
+        with torch.no_grad():
+            for node, group in zip(self.nodes, self._groups, strict=True):
+                for kind, tensors in (("weight", [p.detach() for p in group]),
+                                      ("grad", [p.grad for p in group])):
+                    flat = torch.cat([t.flatten() for t in tensors]).float()
+                    lo, hi = torch.stack([flat.amin(), flat.amax()]).tolist()
+                    if not (math.isfinite(lo) and math.isfinite(hi)):
+                        continue
+                    hi = hi if hi > lo else lo + 1e-12
+                    counts = torch.histc(flat, BINS, lo, hi)
+                    density = (counts / counts.sum().clamp_min(1)).tolist()
+                    self.hists[kind][node].append(
+                        step=step, lo=lo, hi=hi, **{f"b{i}": d for i, d in enumerate(density)})
 
     def on_batch_end(self, trainer: Trainer) -> None:
         if self._before is None:
@@ -90,8 +115,17 @@ class GradientFlow(Probe):
             nodes = getattr(self, "nodes", [])
             empty = np.zeros((0, len(nodes)))
             return {"nodes": list(nodes), "steps": np.zeros(0), "grad": empty,
-                    "weight": empty, "update_ratio": empty}
+                    "weight": empty, "update_ratio": empty, "histograms": {}}
         cols = self.history.arrays()
         stack = lambda prefix: np.stack([cols[f"{prefix}:{n}"] for n in self.nodes], 1)  # noqa: E731
         return {"nodes": list(self.nodes), "steps": cols["step"], "grad": stack("g"),
-                "weight": stack("w"), "update_ratio": stack("u")}
+                "weight": stack("w"), "update_ratio": stack("u"),
+                "histograms": {kind: {n: histogram_arrays(h) for n, h in per.items() if len(h)}
+                               for kind, per in self.hists.items()}}
+
+
+def histogram_arrays(h: History) -> dict[str, np.ndarray]:
+    """A histogram history as arrays: steps, lo, hi and density [records, BINS]."""
+    c = h.arrays()
+    return {"steps": c["step"], "lo": c["lo"], "hi": c["hi"],
+            "density": np.stack([c[f"b{i}"] for i in range(BINS)], 1)}
