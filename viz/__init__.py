@@ -1,0 +1,1 @@
+"""Plotly figures drawn from plain data (numpy arrays, snapshots); no Streamlit here."""
