@@ -26,7 +26,7 @@ DEFAULT_PRESET = "spiral"
 UNDO_DEPTH = 50
 IDLE_TIMEOUT = float(os.environ.get("NP_IDLE_TIMEOUT", 30 * 60))  # seconds
 # Fields a running trainer takes without being rebuilt.
-LIVE_FIELDS = (("train", "optimizer", "lr"), ("train", "epochs"), ("meta",), ("probes",))
+LIVE_FIELDS = (("train", "optimizer", "lr"), ("train", "epochs"), ("meta",))
 
 
 @st.cache_resource

@@ -1,0 +1,162 @@
+"""Inside training: gradient flow with verdicts and cures, activation health,
+histograms over time, and the same network under each optimizer."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from engine.compare import ALL as ALL_OPTIMIZERS
+from engine.compare import compare_optimizers
+from engine.cures import CURE_ACTIONS
+from engine.health import CURES, Health, assess
+from engine.i18n import t
+from ui.session import Session, current
+from viz.compare import final_table, overlaid_losses
+from viz.gradient_flow import (
+    METRICS,
+    activation_stats,
+    flow_bars,
+    flow_heatmap,
+    flow_lines,
+    histogram_over_time,
+)
+
+VERDICT_WORDS = {
+    "healthy": "Healthy: gradients reach every layer at a useful size.",
+    "vanishing": "Vanishing gradients: the first layers get gradients far smaller than the "
+                 "last, so they barely learn.",
+    "exploding": "Exploding gradients: updates are far too large and training diverges.",
+    "dead": "Dead units: many ReLU units never fire, so no gradient flows through them.",
+    "saturated": "Saturated units: most sigmoid/tanh outputs sit in the flat tails, where the "
+                 "derivative is almost zero.",
+}
+
+
+def banner(session: Session, health: Health) -> None:
+    say = {"healthy": st.success, "vanishing": st.warning, "saturated": st.warning,
+           "dead": st.warning, "exploding": st.error}[health.verdict]
+    lines = [t(VERDICT_WORDS[health.verdict])]
+    for v in health.layers:
+        if v.verdict != "healthy":
+            lines.append(f"- **{v.node}**: {t(v.verdict)} ({t(v.reason)})")
+    say("\n".join(lines))
+    if not health.cures:
+        return
+    st.caption(t("Usual cures (each one is an edit you can undo):"))
+    cols = st.columns(len(health.cures))
+    for col, key in zip(cols, health.cures, strict=True):
+        label, cure = CURE_ACTIONS[key]
+        if col.button(t(label), key=f"cure-{key}"):
+            issues = session.apply(cure(session.exp.to_dict()))
+            if issues:
+                st.error("\n".join(str(i) for i in issues))
+            else:
+                st.rerun()
+
+
+def run_buttons(session: Session) -> None:
+    trainer = session.get_trainer()
+    c = st.columns(4)
+    if c[0].button(t("Train"), type="primary", key="inside-train"):
+        trainer.start()
+    if c[1].button(t("Pause"), key="inside-pause"):
+        trainer.pause()
+    if c[2].button(t("Step 1 epoch"), key="inside-step"):
+        trainer.step_epoch()
+    if c[3].button(t("Reset"), key="inside-reset"):
+        trainer.reset()
+
+
+@st.fragment(run_every=0.5)
+def live_views() -> None:
+    session = current()
+    snap = session.get_trainer().snapshot()
+    st.caption(t("{status} - epoch {epoch}/{epochs}, step {step}", status=t(snap.status),
+                 epoch=snap.epoch, epochs=snap.epochs, step=snap.step))
+    probes = snap.probes
+    flow, acts = probes.get("gradient_flow"), probes.get("activations")
+    if flow is None:
+        st.info(t("This experiment does not record gradient flow. Add the gradient_flow probe "
+                  "to see these views."))
+        if st.button(t("Record gradient flow"), key="add-flow"):
+            spec = session.exp.to_dict()
+            spec["probes"].append({"name": "gradient_flow", "every": 20, "params": {}})
+            spec["probes"].append({"name": "activations", "every": 100, "params": {}})
+            session.apply(spec)
+            st.rerun()
+        return
+    health = assess(probes, snap.nonfinite)
+    banner(session, health)
+    tab_flow, tab_acts, tab_hist = st.tabs([t("Gradient flow"), t("Activation health"),
+                                           t("Histograms over time")])
+    with tab_flow:
+        metric = st.radio(t("Show"), list(METRICS), format_func=lambda m: t(METRICS[m]),
+                          horizontal=True, key="flow-metric")
+        st.plotly_chart(flow_heatmap(flow, metric), key="flow-heatmap")
+        left, right = st.columns(2)
+        left.plotly_chart(flow_lines(flow, metric), key="flow-lines")
+        right.plotly_chart(flow_bars(flow, health, metric), key="flow-bars")
+    with tab_acts:
+        if acts is None or not acts["nodes"]:
+            st.info(t("No activation layers are recorded in this experiment."))
+        else:
+            left, right = st.columns(2)
+            left.plotly_chart(activation_stats(acts, "mean"), key="act-mean")
+            right.plotly_chart(activation_stats(acts, "std"), key="act-std")
+            left.plotly_chart(activation_stats(acts, "dead"), key="act-dead")
+            right.plotly_chart(activation_stats(acts, "saturated"), key="act-sat")
+    with tab_hist:
+        kinds = {"activations": t("activations"), "weight": t("weights"), "grad": t("gradients")}
+        kind = st.radio(t("Distribution of"), list(kinds), format_func=kinds.get,
+                        horizontal=True, key="hist-kind")
+        source = (acts or {}).get("histograms", {}) if kind == "activations" else (
+            flow.get("histograms", {}).get(kind, {}))
+        if not source:
+            st.info(t("Histograms appear after a few recorded steps."))
+        else:
+            node = st.selectbox(t("Layer"), list(source), key="hist-node")
+            st.plotly_chart(histogram_over_time(source.get(node), f"{kinds[kind]}: {node}"),
+                            key="hist-chart")
+
+
+def optimizer_race_on_network(session: Session) -> None:
+    st.subheader(t("The same network with each optimizer"))
+    names = st.multiselect(t("Optimizers"), [*ALL_OPTIMIZERS, "momentum_nesterov"],
+                           default=list(ALL_OPTIMIZERS), key="cmp-names")
+    c = st.columns(3)
+    epochs = c[0].number_input(t("Epochs"), 1, 500, min(session.exp.train.epochs, 30),
+                               key="cmp-epochs")
+    same = c[1].checkbox(t("One learning rate for all"), key="cmp-same")
+    lr = c[2].number_input(t("Learning rate"), 1e-5, 10.0, session.exp.train.optimizer.lr,
+                           format="%.5f", key="cmp-lr", disabled=not same)
+    if st.button(t("Compare"), key="cmp-run") and names:
+        bar = st.progress(0.0)
+        runs = compare_optimizers(
+            session.exp, names, epochs=int(epochs), lr=lr if same else None,
+            progress=lambda name, i, n: bar.progress(i / n, t("Training with {name}",
+                                                                  name=name)))
+        bar.progress(1.0, t("Done"))
+        st.session_state["cmp-runs"] = runs
+    runs = st.session_state.get("cmp-runs")
+    if runs:
+        st.plotly_chart(overlaid_losses(runs), key="cmp-chart")
+        st.dataframe(pd.DataFrame(final_table(runs)), hide_index=True)
+
+
+def main() -> None:
+    session = current()
+    st.title(t("Inside training"))
+    st.caption(t("Whether gradients reach the first layers, why not, and what cures it. "
+                 "Experiment: {name}", name=session.exp.meta.name))
+    run_buttons(session)
+    live_views()
+    with st.expander(t("Thresholds behind the verdicts")):
+        import engine.health as h
+
+        st.markdown(t(h.__doc__ or ""))
+        st.caption(", ".join(f"{k}: {', '.join(v) or '-'}" for k, v in CURES.items()))
+    optimizer_race_on_network(session)
+
+
+main()
