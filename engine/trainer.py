@@ -8,6 +8,7 @@ wake the thread, so a caller never waits for more than the current step.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -31,6 +32,7 @@ from engine.spec import Experiment
 from engine.tasks import TASKS
 from engine.validate import check, load_experiment
 
+log = logging.getLogger(__name__)
 PUBLISH_EVERY = 0.1  # seconds between snapshots while running
 # A loss this many times its first value (or 1, if larger) has diverged, finite or not.
 DIVERGE_FACTOR = 1e3
@@ -61,6 +63,7 @@ class Snapshot:
     nonfinite: dict[str, Any] | None = None  # step, node, what
     seed: int = 0
     final: dict[str, float] = field(default_factory=dict)  # the latest evaluation
+    cpu_seconds: float = 0.0  # CPU time the training thread has used
 
     @property
     def progress(self) -> float:
@@ -127,6 +130,9 @@ class Trainer:
         self._budget = 0
         self._elapsed = 0.0
         self._version = 0
+        self.cpu_seconds = 0.0  # CPU time of the training thread (for speed per CPU-second)
+        self._cpu_mark: tuple[float, float] | None = None
+        self._logged_status: str | None = None
         self._rate = (0, time.perf_counter(), 0.0)  # step, time, steps per second
         self._run_started = self._sync = False
         self._publish()
@@ -207,6 +213,10 @@ class Trainer:
             time.sleep(0.005)
         return False
 
+    def _loop_thread(self) -> threading.Thread:
+        """The thread running the loop: the background one, or the caller of run()."""
+        return self._thread if self.alive and not self._sync else threading.current_thread()
+
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -228,6 +238,7 @@ class Trainer:
         self.error = None
         self.status, self.stop_reason = RUNNING, None
         self._rate = (self.step, time.perf_counter(), self._rate[2])
+        self._cpu_mark = (time.thread_time(), self.cpu_seconds)
         try:
             self._emit("run_start")
             self._run_started = True
@@ -399,6 +410,13 @@ class Trainer:
         self._publish()
 
     def _publish(self) -> None:
+        if self._cpu_mark is not None and threading.current_thread() is self._loop_thread():
+            start, base = self._cpu_mark
+            self.cpu_seconds = base + time.thread_time() - start
+        if self.status != self._logged_status:
+            self._logged_status = self.status
+            log.info("trainer %x %s at step %d, t=%.6f, cpu=%.3f", id(self), self.status,
+                     self.step, time.time(), self.cpu_seconds)
         now = time.perf_counter()
         last_step, last_t, rate = self._rate
         if now > last_t and self.step > last_step:
@@ -413,4 +431,4 @@ class Trainer:
             elapsed=self._elapsed, steps=self.step_history.arrays(), evals=evals,
             probes={p.name: p.result() for p in self.probes}, version=self._version,
             stop_reason=self.stop_reason, error=self.error, nonfinite=self.nonfinite,
-            seed=self.seed, final=final)
+            seed=self.seed, final=final, cpu_seconds=self.cpu_seconds)
