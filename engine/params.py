@@ -6,6 +6,7 @@ them, so a parameter's type, default, range and help live only here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ class Param:
             if not isinstance(value, bool):
                 raise ValueError(f"{self.name} must be true or false, got {value!r}")
             return value
+        if isinstance(value, float) and not math.isfinite(value):  # JSON reads Infinity, NaN
+            raise ValueError(f"{self.name} must be a finite number, got {value!r}")
         if self.kind is int:
             if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
                 raise ValueError(f"{self.name} must be a whole number, got {value!r}")

@@ -117,6 +117,7 @@ class ProbeSpec(Strict):
 DEFAULT_PROBES = (
     ProbeSpec(name="gradient_flow", every=20),
     ProbeSpec(name="activations", every=100),
+    ProbeSpec(name="evaluation", every=1),
 )
 
 

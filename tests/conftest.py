@@ -18,3 +18,27 @@ def fresh_streamlit_sessions() -> Iterator[None]:
         import streamlit as st
 
         st.cache_resource.clear()
+
+
+def build_spec(nodes: list[dict] | None = None, *, data: str = "xor",
+               data_params: dict | None = None, probes: list[dict] | None = None,
+               **train: object) -> dict:
+    """A small experiment dict: 100 xor points, a tanh MLP, CPU, no probes.
+
+    Keyword arguments become ``train`` fields (``epochs=3``, ``optimizer={...}``)."""
+    return {
+        "schema": 1,
+        "data": {"name": data, "params": {"n_samples": 100, **(data_params or {})}},
+        "model": {"nodes": nodes if nodes is not None else [
+            {"id": "h1", "type": "linear", "params": {"units": 8, "activation": "tanh"}},
+            {"id": "out", "type": "linear", "params": {"units": 2}},
+        ]},
+        "train": {"device": "cpu", "epochs": 5, **train},
+        "probes": probes if probes is not None else [],
+    }
+
+
+@pytest.fixture
+def spec():  # noqa: ANN201
+    """The ``build_spec`` factory."""
+    return build_spec

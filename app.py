@@ -1,0 +1,59 @@
+"""Neural Playground: build a neural network, train it live, watch inside it.
+
+Run with ``streamlit run app.py``. This file only lays out the shell: the
+session's experiment and trainer live in ui/session.py, each page in views/.
+Not in pages/: a folder of that name switches Streamlit to its older automatic
+page discovery for a fresh server, in which a direct link such as /train
+would skip this shell.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import streamlit as st
+
+st.set_page_config(page_title="Neural Playground", page_icon="🧠", layout="wide")
+
+from engine.i18n import t  # noqa: E402
+from ui.session import current, sync_url  # noqa: E402
+from ui.sidebar import sidebar  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+PAGES = (  # file, title, icon, url path
+    ("playground.py", "Playground", "🎛️", "playground"),
+    ("build.py", "Build", "🧱", "build"),
+    ("train.py", "Train", "📈", "train"),
+    ("inside.py", "Inside training", "🔬", "inside"),
+    ("optimizer_race.py", "Optimizer race", "🏁", "optimizers"),
+    ("backprop.py", "Back-propagation", "🔗", "backprop"),
+    ("activations.py", "Activation functions", "〰️", "activations"),
+)
+
+
+@st.cache_resource
+def freeze_startup_objects() -> bool:
+    """Move everything alive after start-up (torch's many objects included) out of the
+    garbage collector's reach, so collections stay short and the trainer keeps the GIL."""
+    gc.collect()
+    gc.freeze()
+    return True
+
+
+def main() -> None:
+    freeze_startup_objects()
+    session = current()
+    found = [p for p in PAGES if (ROOT / "views" / p[0]).exists()]
+    pages = [st.Page(str(ROOT / "views" / f), title=t(title), icon=icon, url_path=path,
+                     default=(i == 0)) for i, (f, title, icon, path) in enumerate(found)]
+    nav = st.navigation(pages)
+    if session.notice:
+        st.warning(session.notice + "\n\n" + t("The default experiment was opened instead."))
+        session.notice = None
+    sidebar(session)
+    nav.run()
+    sync_url(session)
+
+
+main()

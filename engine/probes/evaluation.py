@@ -1,0 +1,65 @@
+"""What the model predicts on the test split: a confusion matrix for
+classification, predicted against true values for regression.
+
+Recorded at epoch ends, at most every ``min_interval`` seconds (the pages
+redraw about twice a second, so more would be wasted work), and at run end.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from engine.probes.base import Probe, register
+
+if TYPE_CHECKING:
+    from engine.trainer import Trainer
+
+MAX_ROWS = 1000
+
+
+@register
+class Evaluation(Probe):
+    name = "evaluation"
+    help = "Confusion matrix (classification) or predicted vs true (regression) on the test set."
+
+    def on_run_start(self, trainer: Trainer) -> None:
+        self._last = getattr(self, "_last", -1e9)
+        self._result = getattr(self, "_result", None)
+        if self._result is None:
+            self._record(trainer)
+
+    def on_epoch_end(self, trainer: Trainer) -> None:
+        if time.perf_counter() - self._last >= float(self.options.get("min_interval", 0.5)):
+            self._record(trainer)
+
+    def on_run_end(self, trainer: Trainer) -> None:
+        self._record(trainer)
+
+    def _record(self, trainer: Trainer) -> None:
+        self._last = time.perf_counter()
+        x, y = trainer.x_test[:MAX_ROWS], trainer.y_test[:MAX_ROWS]
+        model = trainer.model
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            pred = trainer.task.predict(model, x)
+        model.train(was_training)
+        if trainer.task.kind == "classification":
+            k = len(trainer.data.class_names)
+            guess = pred.argmax(1)
+            cm = torch.bincount(y * k + guess, minlength=k * k).reshape(k, k)
+            self._result = {"kind": "classification", "step": trainer.step,
+                            "classes": list(trainer.data.class_names),
+                            "confusion": cm.cpu().numpy()}
+        else:
+            self._result = {"kind": "regression", "step": trainer.step,
+                            "true": y[:, 0].cpu().numpy(), "pred": pred[:, 0].cpu().numpy()}
+
+    def result(self) -> dict[str, Any] | None:
+        r = self._result if hasattr(self, "_result") else None
+        return None if r is None else {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                                       for k, v in r.items()}

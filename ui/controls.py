@@ -1,0 +1,107 @@
+"""Run controls and run status, shared by every page that trains."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import streamlit as st
+
+from engine.i18n import t
+from engine.trainer import Snapshot
+from ui.session import Session
+
+STATUS_WORDS = {
+    "ready": "Ready: press Train.",
+    "queued": "Waiting for a free slot: the server is training as many networks as it has "
+              "cores. Yours starts as soon as one finishes or pauses.",
+    "running": "Training…",
+    "paused": "Paused.",
+    "finished": "Finished.",
+    "stopped": "Stopped.",
+    "failed": "Training failed.",
+}
+REASONS = {
+    "epochs": "the epoch budget is used up",
+    "early_stopping": "the test loss stopped improving (early stopping)",
+}
+
+
+def run_controls(session: Session, prefix: str) -> None:
+    """Train, Pause, Step, Stop, Reset and New weights, bound to the session's trainer."""
+    trainer = session.get_trainer()
+    snap = trainer.snapshot()
+    running = snap.status in ("running", "queued")
+    c = st.columns([1.1, 1, 1.2, 1, 1, 1.4])
+    if running:
+        if c[0].button(t("Pause"), key=f"{prefix}-pause", type="primary",
+                       width="stretch"):
+            trainer.pause()
+            st.rerun()
+    else:
+        label = t("Resume") if snap.status == "paused" else t("Train")
+        if c[0].button(label, key=f"{prefix}-train", type="primary", width="stretch"):
+            if snap.status in ("finished",) and snap.epoch >= snap.epochs:
+                trainer.set_epochs(snap.epochs + session.exp.train.epochs)
+            trainer.start()
+            st.rerun()
+    if c[1].button(t("Step"), key=f"{prefix}-step", help=t("Train one step, then pause."),
+                   width="stretch"):
+        trainer.step_n(1)
+    if c[2].button(t("Step epoch"), key=f"{prefix}-epoch",
+                   help=t("Train to the end of this epoch, then pause."),
+                   width="stretch"):
+        trainer.step_epoch()
+    if c[3].button(t("Stop"), key=f"{prefix}-stop", width="stretch"):
+        trainer.stop()
+        st.rerun()
+    if c[4].button(t("Reset"), key=f"{prefix}-reset", width="stretch",
+                   help=t("Back to step 0 with the same initial weights.")):
+        trainer.reset()
+        st.rerun()
+    if c[5].button(t("New weights"), key=f"{prefix}-seed", width="stretch",
+                   help=t("Reset with other initial weights (seed {seed}).",
+                          seed=session.exp.train.seed)):
+        session.new_weights(random.randrange(1, 10_000))
+        st.rerun()
+
+
+def lr_control(session: Session, key: str) -> None:
+    """The learning rate, applied to a running trainer without a reset."""
+    lr = st.number_input(t("Learning rate"), min_value=1e-6, max_value=10_000.0,
+                         value=float(session.exp.train.optimizer.lr), format="%g", key=key,
+                         help=t("Takes effect at once, even while training."))
+    if lr != session.exp.train.optimizer.lr:
+        show_issues(session.edit(("train", "optimizer", "lr"), lr))
+
+
+def show_issues(issues: list) -> None:  # noqa: ANN001
+    for issue in issues:
+        st.error(str(issue))
+
+
+def status_text(s: Snapshot) -> str:
+    words = t(STATUS_WORDS.get(s.status, s.status))
+    if s.status == "finished" and s.stop_reason in REASONS:
+        words += " " + t("Training stopped because {why}.", why=t(REASONS[s.stop_reason]))
+    if s.nonfinite:
+        n = s.nonfinite
+        words = t("Paused at step {step}: {what} (layer {node}). The updates are too large: "
+                  "lower the learning rate, clip gradients, or use smaller initial weights.",
+                  step=n["step"], what=t(n["what"]), node=n["node"])
+    if s.error:
+        words = t("Training failed: {error}", error=s.error)
+    return words
+
+
+def progress(s: Snapshot) -> None:
+    """Progress bar with epoch, step, speed and time left; the status in words."""
+    left = ""
+    if s.steps_per_sec > 0 and s.status == "running":
+        remaining = max(s.epochs * s.steps_per_epoch - s.step, 0) / s.steps_per_sec
+        left = " · " + t("about {secs} s left", secs=math.ceil(remaining))
+    st.progress(s.progress, text=t("epoch {e}/{E} · step {step} · {rate} steps/s", e=s.epoch,
+                                   E=s.epochs, step=s.step, rate=f"{s.steps_per_sec:,.0f}")
+                + left)
+    say = st.error if (s.error or s.nonfinite) else st.caption
+    say(status_text(s))

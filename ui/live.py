@@ -1,0 +1,54 @@
+"""Live redraws: a fragment that reads the latest snapshot on a timer.
+
+The page never waits for the trainer: each tick takes the newest published
+snapshot. Figures are rebuilt only when the snapshot's version changed; in
+between, the cached ones are sent again (an element a fragment run leaves out
+would vanish). When training ends, one full rerun switches the timer off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from engine.i18n import t
+from engine.trainer import Snapshot
+from ui.session import Session
+
+REFRESH_CHOICES = (0.25, 0.5, 1.0, 2.0)
+ACTIVE = ("running", "queued")
+
+
+def refresh_interval() -> float:
+    return float(st.session_state.get("np-refresh", 0.5))
+
+
+def refresh_picker() -> None:
+    st.select_slider(t("Refresh every (s)"), REFRESH_CHOICES, value=refresh_interval(),
+                     key="np-refresh")
+
+
+def live(session: Session, draw: Callable[[Snapshot], None], key: str) -> None:
+    """Call ``draw(snapshot)`` now, and again on a timer while the trainer runs."""
+    running = session.get_trainer().snapshot().status in ACTIVE
+
+    def tick() -> None:
+        snap = session.get_trainer().snapshot()
+        was = st.session_state.get(f"{key}-active", running)
+        st.session_state[f"{key}-active"] = snap.status in ACTIVE
+        draw(snap)
+        if was and snap.status not in ACTIVE:
+            st.rerun()  # training ended: redraw the whole page once, timer off
+
+    st.fragment(tick, run_every=refresh_interval() if running else None)()
+
+
+def cached_figure(key: str, version: int, build: Callable[[], object]) -> object:
+    """The figure for this snapshot version, built once."""
+    store = st.session_state.setdefault("np-figures", {})
+    hit = store.get(key)
+    if hit is None or hit[0] != version:
+        hit = (version, build())
+        store[key] = hit
+    return hit[1]

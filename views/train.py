@@ -1,0 +1,50 @@
+"""Train: run any experiment and watch its curves live."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.i18n import t
+from engine.trainer import Snapshot
+from ui.controls import lr_control, progress, run_controls
+from ui.live import cached_figure, live, refresh_picker
+from ui.session import current
+from viz.curves import grad_figure, loss_figure, lr_figure, metric_figure, outcome_figure
+
+session = current()
+exp = session.exp
+st.title(t("Train"))
+st.caption(t("{name}: {data}, {params} parameters, {optimizer} at learning rate {lr}",
+             name=exp.meta.name, data=exp.data.name,
+             params=f"{session.get_trainer().plan.total_params:,}",
+             optimizer=exp.train.optimizer.name, lr=exp.train.optimizer.lr))
+
+run_controls(session, "train")
+with st.expander(t("Options"), expanded=False):
+    c = st.columns(4)
+    with c[0]:
+        lr_control(session, "train-lr")
+    with c[1]:
+        refresh_picker()
+    log_axis = c[2].toggle(t("Log loss axis"), key="train-log")
+    smoothing = c[3].slider(t("Smoothing"), 0.0, 0.99, 0.6, key="train-smooth")
+
+
+def draw(s: Snapshot) -> None:
+    progress(s)
+    v = s.version
+    left, right = st.columns(2)
+    left.plotly_chart(cached_figure(f"loss{log_axis}{smoothing}", v,
+                                    lambda: loss_figure(s, log_axis, smoothing)),
+                      key="train-loss")
+    right.plotly_chart(cached_figure("metric", v, lambda: metric_figure(s)),
+                       key="train-metric")
+    left, right = st.columns(2)
+    left.plotly_chart(cached_figure("grad", v, lambda: grad_figure(
+        s.probes.get("gradient_flow"))), key="train-grad")
+    right.plotly_chart(cached_figure("outcome", v, lambda: outcome_figure(
+        s.probes.get("evaluation"))), key="train-outcome")
+    st.plotly_chart(cached_figure("lr", v, lambda: lr_figure(s)), key="train-lr-chart")
+
+
+live(session, draw, "train-live")
