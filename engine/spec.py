@@ -118,6 +118,7 @@ DEFAULT_PROBES = (
     ProbeSpec(name="gradient_flow", every=20),
     ProbeSpec(name="activations", every=100),
     ProbeSpec(name="evaluation", every=1),
+    ProbeSpec(name="boundary", every=10),
 )
 
 

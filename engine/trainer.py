@@ -117,6 +117,7 @@ class Trainer:
         self.step_history, self.eval_history = History(), History()
         self._best, self._since_best = math.inf, 0
         self._diverge_at: float | None = None
+        self.test_outputs: torch.Tensor | None = None  # raw outputs of the latest evaluation
         self._start_norms = self._node_norms()
         self.probes = [PROBES.get(p.name)(every=p.every, **p.params) for p in self.exp.probes]
         self.probes += self.extra_probes
@@ -236,7 +237,8 @@ class Trainer:
 
     def _loop(self) -> None:
         self.error = None
-        self.status, self.stop_reason = RUNNING, None
+        # Not RUNNING when slots are shared: the first _next must take the slow path and claim one.
+        self.status, self.stop_reason = (RUNNING if self.slots is None else QUEUED), None
         self._rate = (self.step, time.perf_counter(), self._rate[2])
         self._cpu_mark = (time.thread_time(), self.cpu_seconds)
         try:
@@ -362,8 +364,8 @@ class Trainer:
     def _evaluate(self) -> None:
         self.model.eval()
         with torch.no_grad():
-            train = self.task.evaluate(self.model, self.x_train_eval, self.y_train_eval)
-            test = self.task.evaluate(self.model, self.x_test, self.y_test)
+            train, _ = self.task.evaluate(self.model, self.x_train_eval, self.y_train_eval)
+            test, self.test_outputs = self.task.evaluate(self.model, self.x_test, self.y_test)
         self.model.train()
         row = {f"train_{k}": v for k, v in train.items()} | {f"test_{k}": v for k, v in
                                                                test.items()}

@@ -41,13 +41,15 @@ class Evaluation(Probe):
 
     def _record(self, trainer: Trainer) -> None:
         self._last = time.perf_counter()
-        x, y = trainer.x_test[:MAX_ROWS], trainer.y_test[:MAX_ROWS]
-        model = trainer.model
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            pred = trainer.task.predict(model, x)
-        model.train(was_training)
+        y = trainer.y_test[:MAX_ROWS]
+        if trainer.test_outputs is not None:  # the trainer's own evaluation: no extra pass
+            pred = trainer.task.outputs_to_predictions(trainer.test_outputs[:MAX_ROWS])
+        else:
+            model, was_training = trainer.model, trainer.model.training
+            model.eval()
+            with torch.no_grad():
+                pred = trainer.task.predict(model, trainer.x_test[:MAX_ROWS])
+            model.train(was_training)
         if trainer.task.kind == "classification":
             k = len(trainer.data.class_names)
             guess = pred.argmax(1)

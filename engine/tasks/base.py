@@ -23,8 +23,12 @@ class Task(Protocol):
     def loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The training loss of one batch (a scalar tensor)."""
 
-    def evaluate(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-        """Loss and metrics on a whole split (called under no_grad, in eval mode)."""
+    def evaluate(self, model: nn.Module, x: torch.Tensor,
+                 y: torch.Tensor) -> tuple[dict[str, float], torch.Tensor]:
+        """Loss and metrics on a whole split, and the raw outputs (under no_grad, eval mode)."""
+
+    def outputs_to_predictions(self, out: torch.Tensor) -> torch.Tensor:
+        """Raw model outputs to what ``predict`` returns."""
 
     def predict(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """Class probabilities [N, classes] or predicted values [N, outputs]."""

@@ -49,6 +49,9 @@ class Supervised:
 
     def predict(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         out = torch.cat([model(x[i:i + EVAL_CHUNK]) for i in range(0, len(x), EVAL_CHUNK)])
+        return self.outputs_to_predictions(out)
+
+    def outputs_to_predictions(self, out: torch.Tensor) -> torch.Tensor:
         if self.kind != "classification":
             return out
         if self.loss_name == "bce":
@@ -56,7 +59,8 @@ class Supervised:
             return torch.cat([1 - p, p], dim=1)
         return torch.softmax(out, dim=1) if self.loss_name == "cross_entropy" else out
 
-    def evaluate(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    def evaluate(self, model: nn.Module, x: torch.Tensor,
+                 y: torch.Tensor) -> tuple[dict[str, float], torch.Tensor]:
         total, n = 0.0, len(x)
         outs = []
         for i in range(0, n, EVAL_CHUNK):
@@ -72,7 +76,7 @@ class Supervised:
             metrics["mae"] = (out - y).abs().mean().item()
             var = ((y - y.mean(0)) ** 2).sum().item()
             metrics["r2"] = 1 - ((out - y) ** 2).sum().item() / var if var > 0 else 0.0
-        return metrics
+        return metrics, out
 
 
 @dataclass(frozen=True)

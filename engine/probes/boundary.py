@@ -1,0 +1,62 @@
+"""The decision boundary of a 2-D problem and each neuron's map of the plane.
+
+Only the newest maps are kept. They are recorded at most every
+``min_interval`` seconds (the pages redraw about twice a second), and always
+at run start and end, so the first and last state are there to draw.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from engine.inspect import grid_points, node_maps, output_map
+from engine.params import Param
+from engine.probes.base import Probe, register
+
+if TYPE_CHECKING:
+    from engine.trainer import Trainer
+
+
+@register
+class Boundary(Probe):
+    name = "boundary"
+    help = "Output over the input plane and each neuron's map (2-D data sets only)."
+    params = (
+        Param("resolution", int, 50, "Grid points per side of the output map.", min=10,
+              max=200),
+        Param("neuron_resolution", int, 20, "Grid points per side of each neuron's map.",
+              min=5, max=100),
+        Param("min_interval", float, 0.2, "Seconds between recordings.", min=0.0, max=60.0),
+    )
+
+    def on_run_start(self, trainer: Trainer) -> None:
+        self._last = 0.0
+        self.record(trainer)
+
+    def on_batch_end(self, trainer: Trainer) -> None:
+        if time.perf_counter() - self._last >= self.options.get("min_interval", 0.2):
+            self.record(trainer)
+
+    def on_run_end(self, trainer: Trainer) -> None:
+        self.record(trainer)
+
+    def record(self, trainer: Trainer) -> None:
+        self._last = time.perf_counter()
+        data = trainer.data
+        if data.domain is None:
+            self._result = None
+            return
+        features = trainer.exp.data.features
+        res = int(self.options.get("resolution", 50))
+        nres = int(self.options.get("neuron_resolution", 20))
+        xs, ys, pts = grid_points(data.domain, res)
+        _, _, npts = grid_points(data.domain, nres)
+        self._result = {
+            "step": trainer.step, "xs": xs, "ys": ys,
+            "output": output_map(trainer.model, trainer.task, features, pts, res),
+            "nodes": node_maps(trainer.model, features, npts, nres),
+        }
+
+    def result(self) -> dict[str, Any] | None:
+        return getattr(self, "_result", None)
