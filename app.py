@@ -14,7 +14,8 @@ from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="Neural Playground", page_icon="🧠", layout="wide")
+st.set_page_config(page_title="Neural Playground", page_icon=":material/neurology:",
+                   layout="wide")
 
 from engine.i18n import t  # noqa: E402
 from ui.session import current, sync_url  # noqa: E402
@@ -22,13 +23,13 @@ from ui.sidebar import sidebar  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 PAGES = (  # file, title, icon, url path
-    ("playground.py", "Playground", "🎛️", "playground"),
-    ("build.py", "Build", "🧱", "build"),
-    ("train.py", "Train", "📈", "train"),
-    ("inside.py", "Inside training", "🔬", "inside"),
-    ("optimizer_race.py", "Optimizer race", "🏁", "optimizers"),
-    ("backprop.py", "Back-propagation", "🔗", "backprop"),
-    ("activations.py", "Activation functions", "〰️", "activations"),
+    ("playground.py", "Playground", ":material/scatter_plot:", "playground"),
+    ("build.py", "Build", ":material/account_tree:", "build"),
+    ("train.py", "Train", ":material/monitoring:", "train"),
+    ("inside.py", "Inside training", ":material/troubleshoot:", "inside"),
+    ("optimizer_race.py", "Optimizer race", ":material/route:", "optimizers"),
+    ("backprop.py", "Back-propagation", ":material/device_hub:", "backprop"),
+    ("activations.py", "Activation functions", ":material/show_chart:", "activations"),
 )
 
 
@@ -45,8 +46,10 @@ def main() -> None:
     freeze_startup_objects()
     session = current()
     found = [p for p in PAGES if (ROOT / "views" / p[0]).exists()]
-    pages = [st.Page(str(ROOT / "views" / f), title=t(title), icon=icon, url_path=path,
-                     default=(i == 0)) for i, (f, title, icon, path) in enumerate(found)]
+    # The first page opens at "/"; any other page keeps its own path (/train, ...).
+    pages = [st.Page(str(ROOT / "views" / f), title=t(title), icon=icon,
+                     url_path=path if i else None, default=(i == 0))
+             for i, (f, title, icon, path) in enumerate(found)]
     nav = st.navigation(pages)
     if session.notice:
         st.warning(session.notice + "\n\n" + t("The default experiment was opened instead."))

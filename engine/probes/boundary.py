@@ -10,12 +10,30 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+import torch
+
 from engine.inspect import grid_points, node_maps, output_map
 from engine.params import Param
 from engine.probes.base import Probe, register
 
 if TYPE_CHECKING:
     from engine.trainer import Trainer
+
+
+MAX_DRAWN_PARAMS = 20_000  # beyond this a network drawing is unreadable anyway
+
+
+def small_weights(trainer: Trainer) -> dict[str, Any]:
+    """Each linear node's weight matrix, for drawing edges; empty for large models."""
+    if trainer.plan.total_params > MAX_DRAWN_PARAMS:
+        return {}
+    out = {}
+    with torch.no_grad():
+        for info in trainer.plan.nodes:
+            lin = getattr(trainer.model.layers[info.id], "linear", None)
+            if lin is not None:
+                out[info.id] = lin.weight.detach().float().cpu().numpy().copy()
+    return out
 
 
 @register
@@ -56,6 +74,7 @@ class Boundary(Probe):
             "step": trainer.step, "xs": xs, "ys": ys,
             "output": output_map(trainer.model, trainer.task, features, pts, res),
             "nodes": node_maps(trainer.model, features, npts, nres),
+            "weights": small_weights(trainer),
         }
 
     def result(self) -> dict[str, Any] | None:

@@ -1,0 +1,67 @@
+"""Reading and editing a spec as a plain multilayer perceptron (the Playground's view):
+hidden linear layers that share one activation, then a linear output layer."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from engine.data import DATASETS, load_data
+from engine.spec import DataSpec
+
+Spec = dict[str, Any]
+TOY_PARAMS = ("n_samples", "noise", "train_ratio")
+
+
+def is_mlp(spec: Spec) -> bool:
+    nodes = spec["model"]["nodes"]
+    return bool(nodes) and all(n["type"] == "linear" and not n.get("inputs") for n in nodes)
+
+
+def hidden_units(spec: Spec) -> list[int]:
+    return [int(n.get("params", {}).get("units", 8)) for n in spec["model"]["nodes"][:-1]]
+
+
+def activation(spec: Spec) -> str:
+    hidden = spec["model"]["nodes"][:-1]
+    return hidden[0].get("params", {}).get("activation", "tanh") if hidden else "tanh"
+
+
+def outputs_needed(spec: Spec) -> int:
+    data = load_data(DataSpec.model_validate(spec["data"]))
+    loss = spec["train"].get("loss")
+    return 1 if loss == "bce" else data.n_outputs
+
+
+def with_layers(spec: Spec, units: list[int], act: str | None = None) -> Spec:
+    """The same spec with these hidden layers (all with one activation)."""
+    s = copy.deepcopy(spec)
+    act = act or activation(spec)
+    nodes = [{"id": f"hidden{i + 1}", "type": "linear",
+              "params": {"units": int(u), "activation": act}} for i, u in enumerate(units)]
+    nodes.append({"id": "output", "type": "linear",
+                  "params": {"units": outputs_needed(s), "activation": "none"}})
+    s["model"]["nodes"] = nodes
+    return s
+
+
+def with_dataset(spec: Spec, name: str) -> Spec:
+    """Switch data set, keeping the shared toy parameters; the output layer, task and
+    loss follow the new data set."""
+    s = copy.deepcopy(spec)
+    old = s["data"].get("params", {})
+    declared = {p.name for p in DATASETS.get(name).params}
+    s["data"] = {**s["data"], "name": name,
+                 "params": {k: v for k, v in old.items() if k in TOY_PARAMS and k in declared}}
+    if not DATASETS.get(name).two_d:
+        s["data"]["features"] = None
+    kind = DATASETS.get(name).kind
+    if s["train"].get("task") not in (None, kind):
+        s["train"]["task"] = None
+    if kind == "regression" and s["train"].get("loss") in ("cross_entropy", "bce"):
+        s["train"]["loss"] = None
+    if kind == "classification" and s["train"].get("loss") in ("mae", "huber"):
+        s["train"]["loss"] = None
+    if kind == "classification" and s["train"].get("loss") == "mse":
+        s["train"]["loss"] = None
+    return with_layers(s, hidden_units(s)) if is_mlp(s) else s

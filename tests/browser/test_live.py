@@ -1,0 +1,110 @@
+"""The live app in a real browser: share links, training, stopping, closing."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from engine.presets import decode_share, encode_share, list_presets, load_preset
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.helpers import POINTS_JS, STEP_JS, button, poll, wait_ready
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def share_of(url: str) -> dict:
+    return decode_share(parse_qs(urlparse(url).query)["s"][0])
+
+
+def test_share_link_trains_live_stops_and_closing_the_tab_ends_the_trainer(
+        app_server, browser) -> None:  # noqa: ANN001
+    exp = load_preset("spiral")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_server.url}/train?s={encode_share(exp)}")
+    wait_ready(page)
+    assert share_of(page.url) == exp.to_dict()  # the link restored the very experiment
+
+    button(page, "Train").click()
+    first = poll(lambda: page.evaluate(POINTS_JS), lambda n: n > 0, timeout=20)
+    assert first > 0, "no loss point appeared"
+    later = poll(lambda: page.evaluate(POINTS_JS), lambda n: n > first, timeout=20)
+    assert later > first, "the loss chart did not gain points while training"
+
+    button(page, "Pause").click()
+    time.sleep(1.5)
+    a = page.evaluate(STEP_JS)
+    time.sleep(1.5)
+    assert a > 0 and page.evaluate(STEP_JS) == a, "steps kept growing after Pause"
+
+    button(page, "Resume").click()
+    poll(lambda: page.evaluate(STEP_JS), lambda s: s > a, timeout=20)
+    button(page, "Stop").click()
+    time.sleep(1.5)
+    b = page.evaluate(STEP_JS)
+    time.sleep(1.5)
+    assert page.evaluate(STEP_JS) == b, "steps kept growing after Stop"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "train.png"), full_page=True)
+
+    # Train again, then close the tab: the session ends and takes its trainer with it.
+    button(page, "Train").click()
+    poll(lambda: page.evaluate(STEP_JS), lambda s: s > b, timeout=20)
+    busy = _cpu_share(app_server)
+    page.close()
+    idle = poll(lambda: _cpu_share(app_server), lambda share: share < 0.15, timeout=30,
+                every=0.5)
+    assert busy > 0.3, f"the trainer did not look busy ({busy:.0%} of a core)"
+    assert idle < 0.15, f"the server still computes after the tab closed ({idle:.0%})"
+
+
+def _cpu_share(server, seconds: float = 1.0) -> float:  # noqa: ANN001
+    a = server.cpu_seconds()
+    time.sleep(seconds)
+    return (server.cpu_seconds() - a) / seconds
+
+
+def test_a_link_copied_from_one_browser_opens_the_same_experiment_in_another(
+        app_server, browser) -> None:  # noqa: ANN001
+    first = browser.new_context()
+    page = first.new_page()
+    page.goto(f"{app_server.url}/?preset=xor_hidden")
+    wait_ready(page)
+    page.wait_for_function("() => location.search.includes('s=np1.')")
+    link = page.url
+    first.close()
+
+    other = browser.new_context()  # no shared cookies or storage: another browser
+    page = other.new_page()
+    page.goto(link)
+    wait_ready(page)
+    assert share_of(page.url) == load_preset("xor_hidden").to_dict()
+    assert page.locator("section[data-testid='stSidebar']").get_by_text(
+        "XOR with one hidden layer").count() > 0
+    other.close()
+
+
+def test_a_damaged_link_is_explained_and_falls_back(app_server, browser) -> None:  # noqa: ANN001
+    page = browser.new_page()
+    page.goto(f"{app_server.url}/train?s=np1.not-a-real-link")
+    wait_ready(page)
+    assert page.get_by_text("the share link is damaged or incomplete").count() > 0
+    assert share_of(page.url) == load_preset("spiral").to_dict()
+    page.close()
+
+
+@pytest.mark.parametrize("preset", list_presets())
+def test_every_preset_opens_trains_and_stops(app_server, browser, preset: str) -> None:  # noqa: ANN001
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    page.goto(f"{app_server.url}/train?preset={preset}")
+    wait_ready(page)
+    button(page, "Train").click()
+    steps = poll(lambda: page.evaluate(STEP_JS), lambda s: s > 0, timeout=30)
+    assert steps > 0, f"{preset} did not start"
+    stop = button(page, "Stop")
+    if stop.is_enabled():
+        stop.click()
+    assert not page.get_by_text("Traceback").count()
+    page.close()
