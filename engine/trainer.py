@@ -232,6 +232,8 @@ class Trainer:
         if self.status in (FINISHED, FAILED) and self.epoch >= self.epochs:
             return
         self._stop = False
+        # Running from the moment start() returns, so a reader never sees the old status.
+        self.status = RUNNING
         self._thread = threading.Thread(target=self._loop, name="np-trainer", daemon=True)
         self._thread.start()
 

@@ -37,6 +37,7 @@ def run_controls(session: Session, prefix: str) -> None:
         if c[0].button(t("Pause"), key=f"{prefix}-pause", type="primary",
                        width="stretch"):
             trainer.pause()
+            trainer.wait(2.0)  # the current step finishes, so the page shows "paused"
             st.rerun()
     else:
         label = t("Resume") if snap.status == "paused" else t("Train")

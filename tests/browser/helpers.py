@@ -10,17 +10,19 @@ MAIN = '[data-testid="stMain"]'
 # The number of points in the loss chart's traces, or -1 while it is not drawn yet.
 POINTS_JS = """() => {
   const charts = [...document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')];
-  const loss = charts.find(c => c.layout && c.layout.title &&
-                          (c.layout.title.text || c.layout.title) === 'loss');
-  if (!loss || !loss.data) return -1;
-  return loss.data.reduce((n, t) => n + (t.x ? t.x.length : 0), 0);
+  const title = c => String((c.layout && c.layout.title && (c.layout.title.text ||
+                             c.layout.title)) || '').replace(/<[^>]+>/g, '');
+  const loss = charts.find(c => title(c) === 'loss');
+  if (!loss || !loss._fullData) return -1;
+  // _fullData holds the decoded arrays (the figure itself ships base64 typed arrays).
+  return loss._fullData.reduce((n, t) => n + (t._length || 0), 0);
 }"""
 
 STEP_JS = """() => {
-  const el = [...document.querySelectorAll('[data-testid="stMain"] p, [data-testid="stMain"] div')]
-    .find(e => /^epoch \\d+\\/\\d+ · step \\d+/.test(e.textContent.trim()));
-  if (!el) return -1;
-  return parseInt(el.textContent.match(/step (\\d+)/)[1]);
+  const els = [...document.querySelectorAll('[data-testid="stMain"] *')]
+    .filter(e => e.children.length === 0 && /epoch \\d+\\/\\d+ · step \\d+/.test(e.textContent));
+  if (!els.length) return -1;
+  return parseInt(els[0].textContent.match(/step (\\d+)/)[1]);
 }"""
 
 
