@@ -50,6 +50,7 @@ class JsonlWriter:
                 if h.total == 0 or h.last("epoch") != trainer.epoch:
                     return
                 row = {k: v[-1] for k, v in h.columns.items()}
+                row["step"], row["epoch"] = int(row["step"]), int(row["epoch"])  # first row: floats
                 row["grad_norm"] = latest_grad_norms(trainer)
                 row["lr"] = trainer.step_history.last("lr")
                 out.write(json.dumps(row) + "\n")
@@ -71,10 +72,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{exp.meta.name}: {exp.data.name}, {trainer.plan.total_params} parameters, "
               f"{exp.train.epochs} epochs on {trainer.device}")
         trainer.start()
-        while trainer.alive:
+        # A non-finite loss pauses the run for a user to act; here nobody will, so it ends.
+        while trainer.alive and trainer.snapshot().stop_reason != "nonfinite":
             _progress(trainer.snapshot())
             time.sleep(0.2)
         snap = trainer.snapshot()
+        trainer.stop()
         _progress(snap)
         print()
     finally:

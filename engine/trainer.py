@@ -80,6 +80,7 @@ class Trainer:
         self.task = TASKS.get(self.exp.train.task or self.data.kind).make(self.exp.train,
                                                                           self.data)
         self.extra_probes = list(probes)
+        self._cmd = threading.RLock()  # serialises commands; the training thread never takes it
         self.slots = slots  # shared with the other trainers of a server
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -155,11 +156,12 @@ class Trainer:
 
     def start(self) -> None:
         """Train in the background; if paused, resume."""
-        with self._wake:
-            self._paused = False
-            self._budget = 0
-            self._wake.notify_all()
-        self._ensure_thread()
+        with self._cmd:
+            with self._wake:
+                self._paused = False
+                self._budget = 0
+                self._wake.notify_all()
+            self._ensure_thread()
 
     def resume(self) -> None:
         self.start()
@@ -171,11 +173,12 @@ class Trainer:
 
     def step_n(self, n: int = 1) -> None:
         """Train ``n`` more steps in the background, then pause."""
-        with self._wake:
-            self._paused = True
-            self._budget += max(int(n), 0)
-            self._wake.notify_all()
-        self._ensure_thread()
+        with self._cmd:
+            with self._wake:
+                self._paused = True
+                self._budget += max(int(n), 0)
+                self._wake.notify_all()
+            self._ensure_thread()
 
     def step_epoch(self) -> None:
         """Train to the end of the current epoch, then pause."""
@@ -183,17 +186,19 @@ class Trainer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """End the run (the thread finishes its current step and exits)."""
-        with self._wake:
-            self._stop = True
-            self._wake.notify_all()
-        t = self._thread
-        if t is not None and t is not threading.current_thread():
-            t.join(timeout)
+        with self._cmd:
+            with self._wake:
+                self._stop = True
+                self._wake.notify_all()
+            t = self._thread
+            if t is not None and t is not threading.current_thread():
+                t.join(timeout)
 
     def reset(self, seed: int | None = None) -> None:
         """Back to step 0 with the same initial weights (or those of ``seed``)."""
-        self.stop()
-        self._build(self.exp.train.seed if seed is None else seed)
+        with self._cmd:
+            self.stop()
+            self._build(self.exp.train.seed if seed is None else seed)
 
     def set_lr(self, lr: float) -> None:
         """Change the base learning rate mid-run; the schedule keeps applying to it."""

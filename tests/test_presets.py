@@ -1,0 +1,219 @@
+"""Presets, atomic saving, and the share codec."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import zlib
+from pathlib import Path
+
+import pytest
+
+from engine import Experiment, SpecError, load_experiment
+from engine.presets import (
+    MAX_SHARE,
+    PRESET_DIR,
+    SHARE_PREFIX,
+    canonical_json,
+    decode_share,
+    encode_share,
+    experiment_from_share,
+    list_presets,
+    load_preset,
+    preset_path,
+    save_experiment,
+    write_atomic,
+)
+
+REQUIRED = ("spiral", "xor_hidden", "xor_perceptron", "circle", "spiral_linear", "sine", "iris",
+            "spiral_multi")
+PRESETS = list_presets()
+
+
+def test_the_required_presets_exist() -> None:
+    missing = [n for n in REQUIRED if n not in PRESETS]
+    assert not missing, missing
+    assert "schema" not in PRESETS
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_validates(name: str) -> None:
+    exp = load_preset(name)
+    assert isinstance(exp, Experiment)
+    assert exp.meta.name and exp.meta.name != "Untitled"
+    # A preset file is the canonical form: loading and dumping changes nothing.
+    on_disk = json.loads((PRESET_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    assert load_experiment(on_disk).to_dict() == exp.to_dict()
+
+
+def test_an_unknown_preset_is_a_spec_error() -> None:
+    with pytest.raises(SpecError) as info:
+        load_preset("spirall")
+    assert info.value.code == "unknown_preset"
+    assert str(info.value).startswith("preset: no preset named 'spirall' (available: ")
+    with pytest.raises(SpecError):
+        preset_path("../README")
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    exp = load_preset("spiral")
+    path = tmp_path / "mine.json"
+    save_experiment(exp, path)
+    assert load_experiment(path) == exp
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.json"]  # no temporary file left
+    changed = exp.replace(meta={"name": "Changed"})
+    save_experiment(changed, path)
+    assert load_experiment(path).meta.name == "Changed"
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.json"]
+    assert list_presets(tmp_path) == ["mine"]
+    assert load_preset("mine", tmp_path) == changed
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "keep.json"
+    path.write_text("old", encoding="utf-8")
+    with pytest.raises(TypeError):
+        write_atomic(path, 12345)  # type: ignore[arg-type] - write() refuses a non-string
+    assert path.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
+
+
+def test_a_crash_mid_write_leaves_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "keep.json"
+    save_experiment(load_preset("xor_hidden"), path)
+    before = path.read_bytes()
+
+    def crash(fd: int) -> None:
+        raise KeyboardInterrupt  # the text is written, the rename has not happened
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_experiment(load_preset("spiral"), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
+
+
+def test_canonical_json_is_sorted_and_compact() -> None:
+    exp = load_preset("xor_hidden")
+    text = canonical_json(exp)
+    assert text == canonical_json(exp.to_dict())
+    assert text == json.dumps(exp.to_dict(), sort_keys=True, separators=(",", ":"),
+                              ensure_ascii=False)
+    assert list(json.loads(text)) == sorted(exp.to_dict())
+
+
+# Share codec --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_share_round_trip_for_every_preset(name: str) -> None:
+    exp = load_preset(name)
+    text = encode_share(exp)
+    assert re.fullmatch(r"np1\.[A-Za-z0-9_-]+", text), text[:40]
+    assert decode_share(text) == exp.to_dict()
+    assert experiment_from_share(text) == exp
+    assert encode_share(exp.to_dict()) == text  # canonical: the same spec, the same link
+    assert decode_share(f"  {text}\n") == exp.to_dict()  # pasted with whitespace
+
+
+def _code(text: str) -> str:
+    with pytest.raises(SpecError) as info:
+        decode_share(text)
+    assert len(info.value.issues) == 1 and info.value.issues[0].path == "share"
+    assert "\n" not in str(info.value)
+    return info.value.code
+
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def test_one_changed_character_anywhere_is_caught() -> None:
+    exp = load_preset("spiral")
+    good = encode_share(exp)
+    body_start = len(SHARE_PREFIX)
+    for i in range(body_start, len(good)):
+        c = good[i]
+        other = ALPHABET[(ALPHABET.index(c) + 17) % len(ALPHABET)]
+        bad = good[:i] + other + good[i + 1:]
+        try:
+            decoded = decode_share(bad)
+        except SpecError as e:
+            assert e.code == "share_damaged", (i, str(e))
+        else:
+            # Only the last character's unused low bits may change without effect.
+            assert decoded == exp.to_dict() and i == len(good) - 1, i
+
+
+def test_truncated_strings_are_caught() -> None:
+    good = encode_share(load_preset("spiral"))
+    for cut in (1, 2, 3, 4, 10, len(good) // 2, len(good) - len(SHARE_PREFIX) - 1):
+        assert _code(good[:-cut]) == "share_damaged", cut
+    assert _code(SHARE_PREFIX) == "share_damaged"
+
+
+@pytest.mark.parametrize("extra", ["A", "AAAA", "eJw", "x" * 50, "AA=="])
+def test_padded_strings_are_caught(extra: str) -> None:
+    good = encode_share(load_preset("xor_hidden"))
+    assert _code(good + extra) == "share_damaged"
+
+
+def test_base64_padding_and_stray_characters_never_change_the_spec() -> None:
+    # The base64 decoder skips '=' and characters outside its alphabet; the zlib checksum
+    # still guards the bytes, so such a string decodes to the same spec or is refused.
+    exp = load_preset("xor_hidden")
+    good = encode_share(exp)
+    for pad in ("=", "=="):
+        assert decode_share(good + pad) == exp.to_dict()
+    for odd in (good + "==A", good[:10] + "!" + good[10:], good + "=" * 9):
+        try:
+            assert decode_share(odd) == exp.to_dict()
+        except SpecError as e:
+            assert e.code == "share_damaged"
+
+
+def test_two_links_glued_together_are_caught() -> None:
+    a, b = encode_share(load_preset("xor_hidden")), encode_share(load_preset("spiral"))
+    assert _code(a + b) == "share_damaged"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "hello", "np2.eJwLycgs", "NP1.abc",
+                                  "https://x.org/?s=np1.abc", '{"schema": 1}'])
+def test_a_wrong_prefix(text: str) -> None:
+    assert _code(text) == "share_prefix"
+
+
+def _payload(raw: bytes) -> str:
+    return SHARE_PREFIX + base64.urlsafe_b64encode(zlib.compress(raw)).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2, 3]", b'"a string"', b"\xff\xfe",
+                                 b"", b"null"])
+def test_payloads_that_are_not_a_json_object(raw: bytes) -> None:
+    assert _code(_payload(raw)) == "share_damaged"
+
+
+def test_base64_that_is_not_compressed_data() -> None:
+    text = SHARE_PREFIX + base64.urlsafe_b64encode(b'{"schema": 1}').decode().rstrip("=")
+    assert _code(text) == "share_damaged"
+    assert _code(SHARE_PREFIX + "!!!!") == "share_damaged"
+
+
+def test_a_decompression_bomb_is_refused() -> None:
+    bomb = _payload(b'{"a": "' + b"x" * 5_000_000 + b'"}')
+    assert len(bomb) < MAX_SHARE
+    assert _code(bomb) == "share_damaged"
+
+
+def test_an_overlong_link_is_refused() -> None:
+    assert _code(SHARE_PREFIX + "A" * MAX_SHARE) == "share_too_long"
+
+
+def test_a_valid_payload_with_a_bad_spec_is_a_spec_error_naming_the_field(spec) -> None:
+    s = spec()
+    s["model"]["nodes"][0]["params"]["units"] = 0
+    text = encode_share(s)
+    assert decode_share(text) == s
+    with pytest.raises(SpecError) as info:
+        experiment_from_share(text)
+    assert str(info.value) == "model.nodes[0] (h1): units must be between 1 and 4096, got 0"
