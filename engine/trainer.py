@@ -80,6 +80,7 @@ class Trainer:
         self.task = TASKS.get(self.exp.train.task or self.data.kind).make(self.exp.train,
                                                                           self.data)
         self.extra_probes = list(probes)
+        self._pub_lock = threading.Lock()
         self._cmd = threading.RLock()  # serialises commands; the training thread never takes it
         self.slots = slots  # shared with the other trainers of a server
         self._wake = threading.Condition()
@@ -160,6 +161,9 @@ class Trainer:
             with self._wake:
                 self._paused = False
                 self._budget = 0
+                if self.alive and self.status == PAUSED:
+                    self.status = RUNNING  # published now, not when the thread wakes
+                    self._publish()
                 self._wake.notify_all()
             self._ensure_thread()
 
@@ -239,6 +243,7 @@ class Trainer:
         self._stop = False
         # Running from the moment start() returns, so a reader never sees the old status.
         self.status = RUNNING
+        self._publish()
         self._thread = threading.Thread(target=self._loop, name="np-trainer", daemon=True)
         self._thread.start()
 
@@ -419,6 +424,10 @@ class Trainer:
         self._publish()
 
     def _publish(self) -> None:
+        with self._pub_lock:  # the training thread and a command may publish at once
+            self._publish_now()
+
+    def _publish_now(self) -> None:
         if self._cpu_mark is not None and threading.current_thread() is self._loop_thread():
             start, base = self._cpu_mark
             self.cpu_seconds = base + time.thread_time() - start

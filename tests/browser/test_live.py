@@ -21,7 +21,9 @@ def share_of(url: str) -> dict:
 
 def test_share_link_trains_live_stops_and_closing_the_tab_ends_the_trainer(
         app_server, browser) -> None:  # noqa: ANN001
-    exp = load_preset("spiral")
+    # Long enough to still be training when the test pauses it.
+    exp = load_preset("spiral").replace(train={**load_preset("spiral").to_dict()["train"],
+                                               "epochs": 5000})
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{app_server.url}/train?s={encode_share(exp)}")
     wait_ready(page)
@@ -98,13 +100,15 @@ def test_a_damaged_link_is_explained_and_falls_back(app_server, browser) -> None
 @pytest.mark.parametrize("preset", list_presets())
 def test_every_preset_opens_trains_and_stops(app_server, browser, preset: str) -> None:  # noqa: ANN001
     page = browser.new_page(viewport={"width": 1300, "height": 900})
-    page.goto(f"{app_server.url}/train?preset={preset}")
-    wait_ready(page)
-    button(page, "Train").click()
-    steps = poll(lambda: page.evaluate(STEP_JS), lambda s: s > 0, timeout=30)
-    assert steps > 0, f"{preset} did not start"
-    stop = button(page, "Stop")
-    if stop.is_enabled():
-        stop.click()
-    assert not page.get_by_text("Traceback").count()
-    page.close()
+    try:
+        page.goto(f"{app_server.url}/train?preset={preset}")
+        wait_ready(page)
+        button(page, "Train").click()
+        steps = poll(lambda: page.evaluate(STEP_JS), lambda s: s > 0, timeout=30)
+        assert steps > 0, f"{preset} did not start"
+        button(page, "Stop").click()
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+        assert page.get_by_text("Traceback").count() == 0
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        page.close()
