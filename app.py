@@ -10,6 +10,8 @@ would skip this shell.
 from __future__ import annotations
 
 import gc
+import logging
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -42,8 +44,21 @@ def freeze_startup_objects() -> bool:
     return True
 
 
+@st.cache_resource
+def trace_trainers() -> bool:
+    """NP_TRACE=1 logs every trainer status change with a timestamp (bench/ui.py reads it)."""
+    if os.environ.get("NP_TRACE"):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+        log = logging.getLogger("engine.trainer")
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    return True
+
+
 def main() -> None:
     freeze_startup_objects()
+    trace_trainers()
     session = current()
     found = [p for p in PAGES if (ROOT / "views" / p[0]).exists()]
     # The first page opens at "/"; any other page keeps its own path (/train, ...).

@@ -32,39 +32,40 @@ def run_controls(session: Session, prefix: str) -> None:
     trainer = session.get_trainer()
     snap = trainer.snapshot()
     running = snap.status in ("running", "queued")
+    # Callbacks run before the rest of the script, so Pause and Stop act at once.
     c = st.columns([1.1, 1, 1.2, 1, 1, 1.4])
     if running:
-        if c[0].button(t("Pause"), key=f"{prefix}-pause", type="primary",
-                       width="stretch"):
-            trainer.pause()
-            trainer.wait(2.0)  # the current step finishes, so the page shows "paused"
-            st.rerun()
+        c[0].button(t("Pause"), key=f"{prefix}-pause", type="primary", width="stretch",
+                    on_click=_pause, args=(trainer,))
     else:
         label = t("Resume") if snap.status == "paused" else t("Train")
-        if c[0].button(label, key=f"{prefix}-train", type="primary", width="stretch"):
-            if snap.status in ("finished",) and snap.epoch >= snap.epochs:
-                trainer.set_epochs(snap.epochs + session.exp.train.epochs)
-            trainer.start()
-            st.rerun()
-    if c[1].button(t("Step"), key=f"{prefix}-step", help=t("Train one step, then pause."),
-                   width="stretch"):
-        trainer.step_n(1)
-    if c[2].button(t("Step epoch"), key=f"{prefix}-epoch",
-                   help=t("Train to the end of this epoch, then pause."),
-                   width="stretch"):
-        trainer.step_epoch()
-    if c[3].button(t("Stop"), key=f"{prefix}-stop", width="stretch"):
-        trainer.stop()
-        st.rerun()
-    if c[4].button(t("Reset"), key=f"{prefix}-reset", width="stretch",
-                   help=t("Back to step 0 with the same initial weights.")):
-        trainer.reset()
-        st.rerun()
-    if c[5].button(t("New weights"), key=f"{prefix}-seed", width="stretch",
-                   help=t("Reset with other initial weights (seed {seed}).",
-                          seed=session.exp.train.seed)):
-        session.new_weights(random.randrange(1, 10_000))
-        st.rerun()
+        c[0].button(label, key=f"{prefix}-train", type="primary", width="stretch",
+                    on_click=_train, args=(session,))
+    c[1].button(t("Step"), key=f"{prefix}-step", help=t("Train one step, then pause."),
+                width="stretch", on_click=trainer.step_n, args=(1,))
+    c[2].button(t("Step epoch"), key=f"{prefix}-epoch", width="stretch",
+                help=t("Train to the end of this epoch, then pause."),
+                on_click=trainer.step_epoch)
+    c[3].button(t("Stop"), key=f"{prefix}-stop", width="stretch", on_click=trainer.stop)
+    c[4].button(t("Reset"), key=f"{prefix}-reset", width="stretch", on_click=trainer.reset,
+                help=t("Back to step 0 with the same initial weights."))
+    c[5].button(t("New weights"), key=f"{prefix}-seed", width="stretch",
+                help=t("Reset with other initial weights (seed {seed}).",
+                       seed=session.exp.train.seed),
+                on_click=lambda: session.new_weights(random.randrange(1, 10_000)))
+
+
+def _pause(trainer: object) -> None:
+    trainer.pause()  # type: ignore[attr-defined]
+    trainer.wait(2.0)  # type: ignore[attr-defined]  # the page then shows "paused"
+
+
+def _train(session: Session) -> None:
+    trainer = session.get_trainer()
+    snap = trainer.snapshot()
+    if snap.status == "finished" and snap.epoch >= snap.epochs:
+        trainer.set_epochs(snap.epochs + session.exp.train.epochs)  # train on for another budget
+    trainer.start()
 
 
 def lr_control(session: Session, key: str) -> None:

@@ -8,6 +8,7 @@ would vanish). When training ends, one full rerun switches the timer off.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import streamlit as st
@@ -17,20 +18,25 @@ from engine.trainer import Snapshot
 from ui.session import Session
 
 REFRESH_CHOICES = (0.25, 0.5, 1.0, 2.0)
+DEFAULT_REFRESH = float(os.environ.get("NP_REFRESH", "0.5"))  # seconds; a server setting
 ACTIVE = ("running", "queued")
 
 
 def refresh_interval() -> float:
-    return float(st.session_state.get("np-refresh", 0.5))
+    return float(st.session_state.get("np-refresh", DEFAULT_REFRESH))
 
 
 def refresh_picker() -> None:
-    st.select_slider(t("Refresh every (s)"), REFRESH_CHOICES, value=refresh_interval(),
-                     key="np-refresh")
+    choices = sorted({*REFRESH_CHOICES, refresh_interval()})
+    st.select_slider(t("Refresh every (s)"), choices, value=refresh_interval(), key="np-refresh")
 
 
-def live(session: Session, draw: Callable[[Snapshot], None], key: str) -> None:
-    """Call ``draw(snapshot)`` now, and again on a timer while the trainer runs."""
+def live(session: Session, draw: Callable[[Snapshot], None], key: str,
+         slower: float = 1.0) -> None:
+    """Call ``draw(snapshot)`` now, and again on a timer while the trainer runs.
+
+    ``slower`` stretches the interval for views that change less than the loss curve,
+    so each refresh only redraws what is worth redrawing."""
     running = session.get_trainer().snapshot().status in ACTIVE
 
     def tick() -> None:
@@ -41,7 +47,7 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str) -> None:
         if was and snap.status not in ACTIVE:
             st.rerun()  # training ended: redraw the whole page once, timer off
 
-    st.fragment(tick, run_every=refresh_interval() if running else None)()
+    st.fragment(tick, run_every=refresh_interval() * slower if running else None)()
 
 
 def cached_figure(key: str, version: int, build: Callable[[], object]) -> object:

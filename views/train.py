@@ -30,7 +30,7 @@ with st.expander(t("Options"), expanded=False):
     smoothing = c[3].slider(t("Smoothing"), 0.0, 0.99, 0.6, key="train-smooth")
 
 
-def draw(s: Snapshot) -> None:
+def draw_curves(s: Snapshot) -> None:
     progress(s)
     v = s.version
     left, right = st.columns(2)
@@ -39,6 +39,10 @@ def draw(s: Snapshot) -> None:
                       key="train-loss")
     right.plotly_chart(cached_figure("metric", v, lambda: metric_figure(s)),
                        key="train-metric")
+
+
+def draw_details(s: Snapshot) -> None:
+    v = s.version
     left, right = st.columns(2)
     left.plotly_chart(cached_figure("grad", v, lambda: grad_figure(
         s.probes.get("gradient_flow"))), key="train-grad")
@@ -47,4 +51,6 @@ def draw(s: Snapshot) -> None:
     st.plotly_chart(cached_figure("lr", v, lambda: lr_figure(s)), key="train-lr-chart")
 
 
-live(session, draw, "train-live")
+# The curves follow every refresh; the slower-moving views every third one.
+live(session, draw_curves, "train-live")
+live(session, draw_details, "train-details", slower=3)

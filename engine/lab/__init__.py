@@ -1,0 +1,1 @@
+"""Self-contained teaching labs: loss surfaces, an optimizer race, back-propagation, activations."""

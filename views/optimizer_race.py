@@ -1,0 +1,80 @@
+"""Optimizer race: torch.optim's optimizers side by side on classic 2-D loss surfaces."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.i18n import t
+from engine.lab.optim_race import LABELS, OPTIMIZERS, learning_rates, race, summary
+from engine.lab.surfaces import SURFACES
+from viz.optim_race import loss_figure, race_figure
+
+LR_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+st.title(t("Optimizer race"))
+st.caption(t("Every optimizer starts from the same point and takes the same number of steps. "
+             "These are PyTorch's own optimizers, moving a two-number parameter."))
+
+c = st.columns([2, 1, 1, 1])
+name = c[0].selectbox(t("Surface"), list(SURFACES), key="race-surface",
+                      format_func=lambda n: t(SURFACES[n].title))
+surface = SURFACES[name]
+xmin, xmax, ymin, ymax = surface.bounds
+# Keys carry the surface name: each surface keeps its own start and step count.
+x0 = c[1].number_input(t("Start x"), float(xmin), float(xmax), float(surface.start[0]),
+                       step=0.1, key=f"race-x-{name}")
+y0 = c[2].number_input(t("Start y"), float(ymin), float(ymax), float(surface.start[1]),
+                       step=0.1, format="%.3f", key=f"race-y-{name}")
+steps = c[3].number_input(t("Steps"), 1, 1000, surface.steps, step=50, key=f"race-steps-{name}")
+st.caption(t(surface.note))
+
+c = st.columns([1, 1, 1, 3])
+scale = c[0].select_slider(
+    t("Learning rate ×"), LR_SCALES, value=1.0, key="race-lr",
+    help=t("Each optimizer starts from a learning rate tuned for this surface; "
+           "this multiplies all of them."))
+momentum = c[1].slider(t("Momentum β"), 0.0, 0.99, 0.9, 0.01, key="race-momentum",
+                       help=t("Momentum for SGD with momentum and Nesterov, β₁ for Adam "
+                              "and AdamW."))
+decay = c[2].number_input(t("AdamW weight decay"), 0.0, 1.0, 0.01, step=0.01, format="%.3f",
+                          key="race-decay")
+chosen = c[3].multiselect(t("Optimizers"), list(OPTIMIZERS), default=list(OPTIMIZERS),
+                          format_func=LABELS.get, key="race-optimizers")
+
+if not chosen:
+    st.info(t("Pick at least one optimizer."))
+    st.stop()
+
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def run_race(name: str, start: tuple[float, float], steps: int, chosen: tuple[str, ...],
+             scale: float, momentum: float, decay: float) -> tuple:
+    """The race and its two figures: building the animation frames costs more than the
+    race itself, and a rerun caused by another widget should cost neither."""
+    runs = race(name, start, steps, chosen, lr_scale=scale, momentum=momentum,
+                weight_decay=decay)
+    return runs, race_figure(SURFACES[name], runs), loss_figure(runs, SURFACES[name].fmin)
+
+
+runs, race_fig, loss_fig = run_race(name, (x0, y0), int(steps), tuple(chosen), scale,
+                                    momentum, decay)
+left, right = st.columns(2)
+left.plotly_chart(race_fig, key="race-map")
+right.plotly_chart(loss_fig, key="race-loss")
+
+gone = [LABELS[n] for n, r in runs.items() if r.diverged]
+if gone:
+    st.warning(t("Diverged (the path is cut at its last finite point): {names}. "
+                 "Try a smaller learning rate.", names=", ".join(gone)))
+
+rows = summary(runs, surface.fmin)
+st.dataframe(
+    [{t("Optimizer"): r["optimizer"], t("Learning rate"): f"{r['lr']:.3g}",
+      t("End point"): f"({r['x']:.3f}, {r['y']:.3f})", t("Gap to minimum"): f"{r['gap']:.2e}",
+      t("Steps to gap < 0.001"): "—" if r["steps_to_tol"] is None else str(r["steps_to_tol"]),
+      t("Diverged"): r["diverged"]} for r in rows],
+    hide_index=True, key="race-table",
+)
+with st.expander(t("Tuned learning rates for this surface")):
+    st.write(", ".join(f"{LABELS[n]} {lr:g}" for n, lr in learning_rates(name).items()))
