@@ -68,3 +68,13 @@ def test_optimizer_comparison_on_the_page() -> None:
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     assert list(table["optimizer"]) == ["sgd", "adam"]
+
+
+@pytest.mark.slow
+def test_units_on_their_activation_curve() -> None:
+    at = open_page("vanishing_sigmoid")
+    train_until(at, 120)
+    at.selectbox(key="curve-node").set_value("hidden3").run()
+    assert not at.exception, at.exception
+    assert any("hidden3's pre-activations sit where sigmoid is saturated" in c.value
+               for c in at.caption)

@@ -11,7 +11,10 @@ from engine.compare import compare_optimizers
 from engine.cures import CURE_ACTIONS
 from engine.health import CURES, Health, assess
 from engine.i18n import t
+from engine.lab.activations import ACTIVATIONS as CURVES
+from engine.lab.activations import curve, saturated_fraction
 from ui.session import Session, current
+from viz.activations import activation_figure
 from viz.compare import final_table, overlaid_losses
 from viz.gradient_flow import (
     METRICS,
@@ -88,8 +91,9 @@ def live_views() -> None:
         return
     health = assess(probes, snap.nonfinite)
     banner(session, health)
-    tab_flow, tab_acts, tab_hist = st.tabs([t("Gradient flow"), t("Activation health"),
-                                           t("Histograms over time")])
+    tab_flow, tab_acts, tab_hist, tab_curve = st.tabs([
+        t("Gradient flow"), t("Activation health"), t("Histograms over time"),
+        t("Where the units sit")])
     with tab_flow:
         metric = st.radio(t("Show"), list(METRICS), format_func=lambda m: t(METRICS[m]),
                           horizontal=True, key="flow-metric")
@@ -118,6 +122,32 @@ def live_views() -> None:
             node = st.selectbox(t("Layer"), list(source), key="hist-node")
             st.plotly_chart(histogram_over_time(source.get(node), f"{kinds[kind]}: {node}"),
                             key="hist-chart")
+    with tab_curve:
+        units_on_the_curve(session, acts)
+
+
+def activation_of(session: Session, node: str) -> str | None:
+    """The activation function a node applies (its own type or its shorthand)."""
+    spec = next(n for n in session.exp.model.nodes if n.id == node)
+    name = spec.type if spec.type in CURVES else spec.params.get("activation")
+    return name if name in CURVES else None
+
+
+def units_on_the_curve(session: Session, acts: dict | None) -> None:
+    """Each layer's activation and derivative, with its latest pre-activations beneath."""
+    pre = (acts or {}).get("pre", {})
+    if not pre:
+        st.info(t("Pre-activations appear after a few recorded steps."))
+        return
+    node = st.selectbox(t("Layer"), list(pre), key="curve-node")
+    name = activation_of(session, node)
+    if name is None:
+        st.info(t("No curve is drawn for this layer's activation."))
+        return
+    cv = curve(name)
+    st.plotly_chart(activation_figure(cv, pre[node]), key="curve-fig")
+    st.caption(t("{pct}% of {node}'s pre-activations sit where {name} is saturated.",
+                 pct=f"{100 * saturated_fraction(cv, pre[node]):.0f}", node=node, name=name))
 
 
 def optimizer_race_on_network(session: Session) -> None:
