@@ -112,3 +112,26 @@ def test_every_preset_opens_trains_and_stops(app_server, browser, preset: str) -
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         page.close()
+
+
+def test_playground_trains_and_is_photographed_for_the_readme(app_server, browser) -> None:  # noqa: ANN001
+    page = browser.new_page(viewport={"width": 1500, "height": 1150})
+    try:
+        page.goto(f"{app_server.url}/?preset=spiral")
+        wait_ready(page)
+        button(page, "Train").click()
+        poll(lambda: page.evaluate(STEP_JS), lambda s: s > 1500, timeout=30)
+        # The network drawing shows one small map image per neuron.
+        images = poll(lambda: page.evaluate("""() => Math.max(0, ...[...document
+            .querySelectorAll('.js-plotly-plot')].map(c => (c.layout.images || []).length))"""),
+                      lambda n: n >= 20, timeout=20)
+        assert images >= 20, images
+        # The preset's 150 epochs take a few seconds: photograph the trained network.
+        poll(lambda: page.evaluate(STEP_JS), lambda s: s >= 3750, timeout=60)
+        time.sleep(1.5)
+        wait_ready(page)
+        (ROOT / "docs").mkdir(exist_ok=True)
+        page.screenshot(path=str(ROOT / "docs" / "playground.png"))
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        page.close()

@@ -1,0 +1,115 @@
+"""The whole app through Streamlit's AppTest: every page, every preset, the controls.
+
+AppTest does not fire ``run_every`` timers, so live refreshes are driven here
+with explicit reruns; the timers themselves are proven in tests/browser.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine.presets import list_presets
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = sorted(p.name for p in (ROOT / "views").glob("*.py"))
+
+
+def open_app(preset: str | None = None, share: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if preset:
+        at.query_params["preset"] = preset
+    if share:
+        at.query_params["s"] = share
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def by_label(at: AppTest, label: str):  # noqa: ANN201
+    return next(w for w in at.selectbox if w.label == label)
+
+
+def session():  # noqa: ANN201
+    from ui.session import _SESSIONS
+
+    return max(_SESSIONS, key=lambda s: s.last_seen)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(page: str) -> None:
+    at = open_app("spiral")
+    at.switch_page(str(ROOT / "views" / page)).run()
+    assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize("preset", list_presets())
+def test_every_preset_opens_on_the_playground_and_train_pages(preset: str) -> None:
+    at = open_app(preset)
+    assert session().exp.meta.name in " ".join(m.value for m in at.sidebar.markdown)
+    at.switch_page(str(ROOT / "views" / "train.py")).run()
+    assert not at.exception, at.exception
+
+
+def test_train_grows_the_history_and_stop_stops() -> None:
+    at = open_app("spiral")
+    at.switch_page(str(ROOT / "views" / "train.py")).run()
+    at.button(key="train-train").click().run()
+    trainer = session().get_trainer()
+    end = time.monotonic() + 30
+    while trainer.snapshot().step < 200 and time.monotonic() < end:
+        time.sleep(0.05)
+    first = trainer.snapshot().step
+    at.run()  # a refresh, as the timer would do
+    time.sleep(0.3)
+    assert trainer.snapshot().step > first or trainer.snapshot().status == "finished"
+    at.button(key="train-stop").click().run()
+    assert not trainer.alive
+    stopped = trainer.snapshot().step
+    time.sleep(0.3)
+    assert trainer.snapshot().step == stopped
+    assert not at.exception, at.exception
+
+
+def test_learning_rate_control_changes_the_spec_and_a_running_trainer() -> None:
+    at = open_app("spiral")
+    at.switch_page(str(ROOT / "views" / "train.py")).run()
+    at.number_input(key="train-lr").set_value(0.05).run()
+    assert session().exp.train.optimizer.lr == 0.05
+    assert session().get_trainer().lr == 0.05
+
+
+def test_playground_controls_edit_the_experiment() -> None:
+    at = open_app("spiral")
+    before = [n.params["units"] for n in session().exp.model.nodes[:-1]]
+    at.button(key="pg-add-layer").click().run()
+    assert [n.params["units"] for n in session().exp.model.nodes[:-1]] == [*before, before[-1]]
+    at.button(key="pg-remove-0").click().run()
+    assert session().exp.model.nodes[0].params["units"] == before[0] - 1
+    at.button(key="pg-data-circle").click().run()
+    assert session().exp.data.name == "circle"
+    by_label(at, "Activation").set_value("relu").run()
+    assert session().exp.model.nodes[0].params["activation"] == "relu"
+    by_label(at, "Problem type").set_value("regression").run()
+    exp = session().exp
+    assert exp.data.name in ("plane", "multi_gaussian")
+    assert exp.model.nodes[-1].params["units"] == 1
+    assert not at.exception, at.exception
+
+
+def test_a_broken_link_is_explained_and_the_default_opens() -> None:
+    at = open_app(share="np1.garbage")
+    assert any("damaged or incomplete" in w.value for w in at.warning)
+    assert session().exp.meta.name == "Spiral, tanh MLP"
+
+
+def test_undo_restores_a_playground_edit() -> None:
+    at = open_app("xor_hidden")
+    at.button(key="pg-add-layer").click().run()
+    assert len(session().exp.model.nodes) == 3
+    at.sidebar.button(key="np-undo").click().run()
+    assert len(session().exp.model.nodes) == 2
