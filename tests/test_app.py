@@ -58,20 +58,28 @@ def test_every_preset_opens_on_the_playground_and_train_pages(preset: str) -> No
 def test_train_grows_the_history_and_stop_stops() -> None:
     at = open_app("spiral")
     at.switch_page(str(ROOT / "views" / "train.py")).run()
+    # Every chart is on the page before training starts (plotly's code comes with the first).
+    assert len(at.get("plotly_chart")) >= 5
     at.button(key="train-train").click().run()
     trainer = session().get_trainer()
+    sizes = []
     end = time.monotonic() + 30
-    while trainer.snapshot().step < 200 and time.monotonic() < end:
-        time.sleep(0.05)
-    first = trainer.snapshot().step
-    at.run()  # a refresh, as the timer would do
-    time.sleep(0.3)
-    assert trainer.snapshot().step > first or trainer.snapshot().status == "finished"
+    while len(sizes) < 3 and time.monotonic() < end:
+        time.sleep(0.3)
+        at.run()  # a refresh, as the fragment's timer would do
+        assert not at.exception, at.exception
+        sizes.append(len(trainer.snapshot().steps["step"]))
+    assert sizes == sorted(sizes) and sizes[-1] > sizes[0] > 0, sizes
+    # Another page and back: the same run goes on, not a second one.
+    at.switch_page(str(ROOT / "views" / "playground.py")).run()
+    at.switch_page(str(ROOT / "views" / "train.py")).run()
+    assert session().get_trainer() is trainer and trainer.alive
     at.button(key="train-stop").click().run()
     assert not trainer.alive
     stopped = trainer.snapshot().step
     time.sleep(0.3)
     assert trainer.snapshot().step == stopped
+    assert trainer.snapshot().status == "stopped"
     assert not at.exception, at.exception
 
 

@@ -87,13 +87,22 @@ def status_text(s: Snapshot) -> str:
     if s.status == "finished" and s.stop_reason in REASONS:
         words += " " + t("Training stopped because {why}.", why=t(REASONS[s.stop_reason]))
     if s.nonfinite:
-        n = s.nonfinite
-        words = t("Paused at step {step}: {what} (layer {node}). The updates are too large: "
-                  "lower the learning rate, clip gradients, or use smaller initial weights.",
-                  step=n["step"], what=t(n["what"]), node=n["node"])
+        words = nonfinite_text(s.nonfinite)
     if s.error:
         words = t("Training failed: {error}", error=s.error)
     return words
+
+
+def nonfinite_text(n: dict) -> str:
+    """Why a run paused on a non-finite or exploding loss, and what to try."""
+    what = t(n["what"])
+    if n["node"] != "loss" and "loss" not in n["what"]:
+        loss = n.get("loss")
+        what = t("the loss became {loss}; in node {node}, {what}",
+                 loss=f"{loss:.4g}" if isinstance(loss, float) else loss, node=n["node"],
+                 what=what)
+    return t("Paused at step {step}: {what}. The updates are too large: lower the learning "
+             "rate, clip gradients, or use smaller initial weights.", step=n["step"], what=what)
 
 
 def progress(s: Snapshot) -> None:

@@ -10,6 +10,7 @@ from engine.errors import SpecError
 from engine.i18n import t
 from engine.presets import PRESET_DIR, decode_share, list_presets, load_preset
 from ui.session import Session, spec_json
+from ui.share import copy_button
 
 
 @st.cache_data
@@ -57,6 +58,7 @@ def sidebar(session: Session) -> None:
         st.caption(t("The address bar always holds this experiment. Copy this link (the "
                      "icon on the right) to share it:"))
         st.code(share_link(session), language=None, wrap_lines=True)
+        copy_button(share_link(session))
         st.download_button(t("Download JSON"), spec_json(exp), file_name=_file_name(exp),
                            mime="application/json", key="np-download", width="stretch")
         upload = st.file_uploader(t("Open an experiment file"), type=["json"],

@@ -9,7 +9,14 @@ from engine.trainer import Snapshot
 from ui.controls import lr_control, progress, run_controls
 from ui.live import cached_figure, live, refresh_picker
 from ui.session import current
-from viz.curves import grad_figure, loss_figure, lr_figure, metric_figure, outcome_figure
+from viz.curves import (
+    grad_figure,
+    loss_figure,
+    lr_figure,
+    metric_figure,
+    outcome_figure,
+    schedule_curve,
+)
 
 session = current()
 exp = session.exp
@@ -48,7 +55,9 @@ def draw_details(s: Snapshot) -> None:
         s.probes.get("gradient_flow"))), key="train-grad")
     right.plotly_chart(cached_figure("outcome", v, lambda: outcome_figure(
         s.probes.get("evaluation"))), key="train-outcome")
-    st.plotly_chart(cached_figure("lr", v, lambda: lr_figure(s)), key="train-lr-chart")
+    schedule = session.get_trainer().exp.train.schedule
+    st.plotly_chart(cached_figure("lr", v, lambda: lr_figure(s, schedule_curve(
+        schedule, s.lr, s.steps_per_epoch, s.epochs))), key="train-lr-chart")
 
 
 # The curves follow every refresh; the slower-moving views every third one.

@@ -8,11 +8,16 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
+from engine.optim import lr_factor
+from engine.spec import ScheduleSpec
 from engine.trainer import Snapshot
 
 MAX_POINTS = 1000
 TRAIN, TEST = "#1f77b4", "#ff7f0e"
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
 
 
 def thin(*cols: np.ndarray, n: int = MAX_POINTS) -> tuple[np.ndarray, ...]:
@@ -82,21 +87,50 @@ def metric_figure(s: Snapshot) -> go.Figure:
     return fig
 
 
-def lr_figure(s: Snapshot) -> go.Figure:
+def schedule_curve(schedule: ScheduleSpec, lr: float, steps_per_epoch: int, epochs: int,
+                   n: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """The learning rate the schedule will use over the whole run (at most ``n`` points)."""
+    total = max(steps_per_epoch * epochs, 1)
+    steps = np.unique(np.linspace(0, total, min(n, total + 1)).astype(int))
+    return steps, np.array([lr * lr_factor(schedule, int(k), steps_per_epoch, total)
+                            for k in steps])
+
+
+def lr_figure(s: Snapshot, planned: tuple[np.ndarray, np.ndarray] | None = None) -> go.Figure:
+    """The learning rate used so far, over the schedule's plan for the whole run."""
     fig = go.Figure()
+    if planned is not None and len(planned[0]):
+        fig.add_trace(go.Scatter(x=planned[0], y=planned[1], mode="lines", name="planned",
+                                 line=dict(color="grey", dash="dot")))
     if len(s.steps.get("step", [])):
         x, y = thin(s.steps["step"], s.steps["lr"])
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="learning rate"))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="used",
+                                 line=dict(color=TRAIN)))
     return _layout(fig, "learning rate", "step", "lr", height=240)
 
 
 def grad_figure(flow: dict[str, Any] | None) -> go.Figure:
-    fig = go.Figure()
+    """Gradient norm per layer over time (log axis), and the latest value as bars."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.08,
+                        subplot_titles=("", "latest"))
     if flow and len(flow.get("steps", [])):
+        grads = np.asarray(flow["grad"], dtype=float)
         for i, node in enumerate(flow["nodes"]):
-            x, y = thin(flow["steps"], flow["grad"][:, i])
-            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=node))
-    return _layout(fig, "gradient norm per layer", "step", "norm", log=True)
+            color = PALETTE[i % len(PALETTE)]
+            x, y = thin(np.asarray(flow["steps"]), grads[:, i])
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=node, legendgroup=node,
+                                     line=dict(color=color)), row=1, col=1)
+        last = grads[-1]
+        # Bars cannot start at 0 on a log axis; a non-positive or non-finite norm shows none.
+        shown = np.where(np.isfinite(last) & (last > 0), last, np.nan)
+        fig.add_trace(go.Bar(x=shown, y=list(flow["nodes"]), orientation="h", showlegend=False,
+                             marker_color=[PALETTE[i % len(PALETTE)]
+                                           for i in range(len(flow["nodes"]))],
+                             hovertemplate="%{y}: %{x:.3g}<extra></extra>"), row=1, col=2)
+    fig = _layout(fig, "gradient norm per layer", "step", "norm", log=True)
+    fig.update_xaxes(title="norm", type="log", row=1, col=2)
+    fig.update_yaxes(title=None, type="category", autorange="reversed", row=1, col=2)
+    return fig
 
 
 def confusion_figure(ev: dict[str, Any]) -> go.Figure:

@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 MAX_ROWS = 1000
 
 
+def subsample(n: int, most: int) -> np.ndarray:
+    """At most ``most`` row indices out of ``n``, evenly spread."""
+    if n <= most:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, most).round().astype(np.int64))
+
+
 @register
 class Evaluation(Probe):
     name = "evaluation"
@@ -41,14 +48,14 @@ class Evaluation(Probe):
 
     def _record(self, trainer: Trainer) -> None:
         self._last = time.perf_counter()
-        y = trainer.y_test[:MAX_ROWS]
+        y = trainer.y_test
         if trainer.test_outputs is not None:  # the trainer's own evaluation: no extra pass
-            pred = trainer.task.outputs_to_predictions(trainer.test_outputs[:MAX_ROWS])
+            pred = trainer.task.outputs_to_predictions(trainer.test_outputs)
         else:
             model, was_training = trainer.model, trainer.model.training
             model.eval()
             with torch.no_grad():
-                pred = trainer.task.predict(model, trainer.x_test[:MAX_ROWS])
+                pred = trainer.task.predict(model, trainer.x_test)
             model.train(was_training)
         if trainer.task.kind == "classification":
             k = len(trainer.data.class_names)
@@ -58,8 +65,11 @@ class Evaluation(Probe):
                             "classes": list(trainer.data.class_names),
                             "confusion": cm.cpu().numpy()}
         else:
+            # Evenly spaced rows, so a test split stored in order keeps its whole range.
+            rows = torch.from_numpy(subsample(len(y), MAX_ROWS))
             self._result = {"kind": "regression", "step": trainer.step,
-                            "true": y[:, 0].cpu().numpy(), "pred": pred[:, 0].cpu().numpy()}
+                            "true": y[rows, 0].cpu().numpy(),
+                            "pred": pred[rows, 0].cpu().numpy()}
 
     def result(self) -> dict[str, Any] | None:
         r = self._result if hasattr(self, "_result") else None

@@ -135,3 +135,17 @@ def test_playground_trains_and_is_photographed_for_the_readme(app_server, browse
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("path", ["", "build", "train", "inside", "optimizers", "backprop",
+                                  "activations"])
+def test_every_page_draws_in_the_browser(app_server, browser, path: str) -> None:  # noqa: ANN001
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{app_server.url}/{path}?preset=vanishing_sigmoid")
+        wait_ready(page)
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.get_by_text("Traceback").count() == 0
+    finally:
+        page.close()

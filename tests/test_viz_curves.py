@@ -1,0 +1,138 @@
+"""Training-curve figures: thinning, smoothing, and each figure from real snapshots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import Trainer
+from engine.spec import ScheduleSpec
+from viz.curves import (
+    MAX_POINTS,
+    confusion_figure,
+    ema,
+    grad_figure,
+    loss_figure,
+    lr_figure,
+    metric_figure,
+    outcome_figure,
+    prediction_figure,
+    schedule_curve,
+    thin,
+)
+
+PROBES = [{"name": "gradient_flow", "every": 1}, {"name": "evaluation", "every": 1}]
+
+
+@pytest.fixture(scope="module")
+def trained():  # noqa: ANN201
+    from tests.conftest import build_spec
+
+    t = Trainer(build_spec(probes=PROBES, epochs=4))
+    return t, t.run()
+
+
+def test_thin_keeps_short_series_and_the_newest_point() -> None:
+    x = np.arange(10)
+    assert thin(x)[0] is x
+    big = np.arange(123_457)
+    a, b = thin(big, big * 2)
+    assert len(a) <= MAX_POINTS and a[0] == 0 and a[-1] == big[-1]
+    assert np.array_equal(b, a * 2)
+
+
+def test_ema_smooths_without_lag_at_the_start_and_skips_nan() -> None:
+    y = np.array([4.0, 4.0, np.nan, 4.0])
+    assert ema(y, 0) is y
+    np.testing.assert_allclose(ema(y, 0.9), [4, 4, 4, 4])  # debiased: no pull towards 0
+    noisy = np.random.default_rng(0).normal(1, 0.5, 2000)
+    assert ema(noisy, 0.95)[100:].std() < noisy.std() / 3
+
+
+def test_empty_charts_before_training() -> None:
+    from tests.conftest import build_spec
+
+    snap = Trainer(build_spec(probes=PROBES)).snapshot()
+    for fig in (loss_figure(snap), metric_figure(snap), lr_figure(snap), grad_figure(None),
+                outcome_figure(None)):
+        assert len(fig.data) == 0 and fig.layout.title.text
+
+
+def test_loss_curves_train_and_test_with_log_axis(trained) -> None:  # noqa: ANN001
+    _, snap = trained
+    fig = loss_figure(snap, log=True, smoothing=0.5)
+    names = [tr.name for tr in fig.data]
+    assert names == ["batch loss (smoothed)", "train loss", "test loss"]
+    assert fig.layout.yaxis.type == "log"
+    assert loss_figure(snap).layout.yaxis.type == "linear"
+    assert len(fig.data[0].x) == len(snap.steps["step"])
+    np.testing.assert_allclose(fig.data[2].y, snap.evals["test_loss"])
+    # Only SVG traces: WebGL renders in software in headless browsers.
+    assert all(tr.type == "scatter" for tr in fig.data)
+
+
+def test_accuracy_curve(trained) -> None:  # noqa: ANN001
+    _, snap = trained
+    fig = metric_figure(snap)
+    assert [tr.name for tr in fig.data] == ["train accuracy", "test accuracy"]
+    assert tuple(fig.layout.yaxis.range) == (0, 1.02)
+
+
+def test_learning_rate_used_and_planned() -> None:
+    steps, lr = schedule_curve(ScheduleSpec(name="cosine"), 0.1, 10, 5)
+    assert steps[0] == 0 and steps[-1] == 50
+    assert lr[0] == pytest.approx(0.1) and lr[-1] == pytest.approx(0)
+    assert (np.diff(lr) <= 1e-12).all()
+    flat = schedule_curve(ScheduleSpec(), 0.03, 1000, 100)
+    assert len(flat[0]) <= 200 and np.allclose(flat[1], 0.03)
+    from tests.conftest import build_spec
+
+    snap = Trainer(build_spec(epochs=2)).run()
+    fig = lr_figure(snap, flat)
+    assert [tr.name for tr in fig.data] == ["planned", "used"]
+
+
+def test_gradient_norm_lines_and_latest_bars(trained) -> None:  # noqa: ANN001
+    _, snap = trained
+    flow = snap.probes["gradient_flow"]
+    fig = grad_figure(flow)
+    lines = [tr for tr in fig.data if tr.type == "scatter"]
+    bars = [tr for tr in fig.data if tr.type == "bar"]
+    assert [tr.name for tr in lines] == flow["nodes"] == ["h1", "out"]
+    assert fig.layout.yaxis.type == "log" and fig.layout.xaxis2.type == "log"
+    np.testing.assert_allclose(bars[0].x, flow["grad"][-1])
+    assert list(bars[0].y) == flow["nodes"]
+
+
+def test_gradient_bars_hide_zero_and_nan() -> None:
+    flow = {"nodes": ["a", "b", "c"], "steps": np.array([0, 1]),
+            "grad": np.array([[1.0, 1.0, 1.0], [0.0, np.nan, 2.0]])}
+    bar = next(tr for tr in grad_figure(flow).data if tr.type == "bar")
+    assert np.isnan(bar.x[0]) and np.isnan(bar.x[1]) and bar.x[2] == 2.0
+
+
+def test_confusion_matrix_shares_per_true_class() -> None:
+    ev = {"kind": "classification", "classes": ["a", "b"],
+          "confusion": np.array([[3, 1], [0, 0]])}
+    fig = outcome_figure(ev)
+    heat = fig.data[0]
+    np.testing.assert_allclose(heat.z, [[0.75, 0.25], [0, 0]])  # an empty row stays 0
+    assert heat.text.tolist() == [[3, 1], [0, 0]]
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert confusion_figure(ev).layout.title.text.startswith("confusion")
+
+
+def test_predicted_against_true_has_the_diagonal() -> None:
+    ev = {"kind": "regression", "true": np.array([-1.0, 0.0, 2.0]),
+          "pred": np.array([-0.5, 0.1, 3.0])}
+    fig = outcome_figure(ev)
+    assert fig.layout.title.text == prediction_figure(ev).layout.title.text
+    diagonal = fig.data[1]
+    assert list(diagonal.x) == list(diagonal.y) == [-1.0, 3.0]
+
+
+def test_figures_from_a_real_classification_run(trained) -> None:  # noqa: ANN001
+    t, snap = trained
+    fig = outcome_figure(snap.probes["evaluation"])
+    assert fig.data[0].type == "heatmap"
+    assert int(np.sum(fig.data[0].text)) == len(t.y_test)

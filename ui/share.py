@@ -1,0 +1,38 @@
+"""A "copy link" button: a few lines of browser script in a component frame,
+because Streamlit has no clipboard API of its own."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import streamlit.components.v1 as components
+
+from engine.i18n import t
+
+_SCRIPT = """
+<button id="copy" style="width:100%;padding:.4rem;border:1px solid #ccc;border-radius:.5rem;
+  background:white;cursor:pointer;font:14px 'Source Sans Pro',sans-serif">{label}</button>
+<script>
+const text = {text};
+const button = document.getElementById("copy");
+function fallback() {{  // plain-http pages have no navigator.clipboard
+  const area = document.createElement("textarea");
+  area.value = text; document.body.appendChild(area); area.select();
+  document.execCommand("copy"); area.remove();
+}}
+button.onclick = async () => {{
+  try {{ await navigator.clipboard.writeText(text); }} catch (e) {{ fallback(); }}
+  button.textContent = {done};
+  setTimeout(() => button.textContent = {label_js}, 1500);
+}};
+</script>
+"""
+
+
+def copy_button(text: str, label: str | None = None) -> None:
+    """A button that puts ``text`` on the user's clipboard."""
+    label = label or t("Copy link")
+    components.html(_SCRIPT.format(label=html.escape(label), label_js=json.dumps(label),
+                                   text=json.dumps(text), done=json.dumps(t("Copied"))),
+                    height=45)
