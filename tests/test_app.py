@@ -62,6 +62,7 @@ def test_train_grows_the_history_and_stop_stops() -> None:
     assert len(at.get("plotly_chart")) >= 5
     at.button(key="train-train").click().run()
     trainer = session().get_trainer()
+    trainer.set_epochs(100_000)  # so the run cannot end on its own during the test
     sizes = []
     end = time.monotonic() + 30
     while len(sizes) < 3 and time.monotonic() < end:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,6 +9,7 @@ import torch
 
 from engine.history import History
 from engine.probes.base import Probe, register
+from engine.probes.gradient_flow import node_params, per_node
 
 if TYPE_CHECKING:
     from engine.trainer import Trainer
@@ -21,12 +21,7 @@ class _PerNodeNorm(Probe):
     def on_run_start(self, trainer: Trainer) -> None:
         if hasattr(self, "history"):
             return  # a resumed run keeps its history
-        self.nodes, self.groups = [], []
-        for nid, module in trainer.model.layers.items():
-            params = [p for p in module.parameters() if p.requires_grad]
-            if params:
-                self.nodes.append(nid)
-                self.groups.append(params)
+        self.nodes, self.groups = node_params(trainer)
         self.flat = [p for g in self.groups for p in g]
         self.sizes = [len(g) for g in self.groups]
         self.history = History()
@@ -39,12 +34,8 @@ class _PerNodeNorm(Probe):
         if not tensors:
             return
         # One fused norm and one transfer per recording; the per-node sums are a few floats.
-        norms = torch.stack(torch._foreach_norm(tensors)).tolist()
-        row, i = {}, 0
-        for node, size in zip(self.nodes, self.sizes, strict=True):
-            row[node] = math.sqrt(sum(n * n for n in norms[i:i + size]))
-            i += size
-        self.history.append(step=trainer.step, **row)
+        norms = per_node(torch.stack(torch._foreach_norm(tensors)).tolist(), self.sizes)
+        self.history.append(step=trainer.step, **dict(zip(self.nodes, norms, strict=True)))
 
     def result(self) -> dict[str, Any]:
         if not hasattr(self, "history"):
