@@ -30,7 +30,7 @@ class _Eval:
         self.model, self.was = model, model.training
 
     def __enter__(self) -> None:
-        self.model.eval()
+        self.model.train(False)  # eval mode
 
     def __exit__(self, *exc: object) -> None:
         self.model.train(self.was)

@@ -374,7 +374,7 @@ class Trainer:
             self._emit("epoch_end")
 
     def _evaluate(self) -> None:
-        self.model.eval()
+        self.model.train(False)  # eval mode
         with torch.no_grad():
             train, _ = self.task.evaluate(self.model, self.x_train_eval, self.y_train_eval)
             test, self.test_outputs = self.task.evaluate(self.model, self.x_test, self.y_test)

@@ -53,7 +53,7 @@ class Evaluation(Probe):
             pred = trainer.task.outputs_to_predictions(trainer.test_outputs)
         else:
             model, was_training = trainer.model, trainer.model.training
-            model.eval()
+            model.train(False)  # eval mode
             with torch.no_grad():
                 pred = trainer.task.predict(model, trainer.x_test)
             model.train(was_training)
