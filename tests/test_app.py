@@ -122,3 +122,31 @@ def test_undo_restores_a_playground_edit() -> None:
     assert len(session().exp.model.nodes) == 3
     at.sidebar.button(key="np-undo").click().run()
     assert len(session().exp.model.nodes) == 2
+
+
+def test_switching_pages_neither_stops_nor_duplicates_a_run() -> None:
+    import threading
+
+    at = open_app("spiral")
+    at.switch_page(str(ROOT / "views" / "train.py")).run()
+    session().edit(("train", "epochs"), 5000)  # long enough to outlast the page switches
+    at.run()
+    at.button(key="train-train").click().run()
+    trainer = session().get_trainer()
+    assert trainer.alive
+    for page in ("playground.py", "inside.py", "build.py", "train.py"):
+        at.switch_page(str(ROOT / "views" / page)).run()
+        assert not at.exception, at.exception
+        assert session().get_trainer() is trainer and trainer.alive
+    assert sum(t.name == "np-trainer" for t in threading.enumerate()) == 1
+    trainer.stop()
+
+
+@pytest.mark.parametrize("preset", list_presets())
+def test_opening_a_page_never_edits_the_experiment(preset: str) -> None:
+    at = open_app(preset)
+    before = session().exp
+    for page in PAGES:
+        at.switch_page(str(ROOT / "views" / page)).run()
+        assert session().exp == before, page
+    assert not session().undo_stack

@@ -178,6 +178,8 @@ def data_section(session: Session, spec: Spec) -> None:
         current_f = features or ["x1", "x2"]
         features = st.multiselect(t("Input features"), list(FEATURES), default=current_f,
                                   key=k("features"))
+        if features == ["x1", "x2"] and d.get("features") is None:
+            features = None  # the data set's own inputs, as the spec already says
     else:
         features = None
     for p in issues_for("data"):

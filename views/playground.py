@@ -63,7 +63,8 @@ def data_panel(session: Session, spec: dict[str, Any]) -> None:
     ratio = st.slider(t("Training share (%)"), 10, 90, round(params.get("train_ratio", 0.5) * 100),
                       step=10)
     noise = st.slider(t("Noise (%)"), 0, 50, round(params.get("noise", 0.0) * 100), step=5)
-    batch = st.slider(t("Batch size"), 1, 30, min(spec["train"]["batch_size"], 30))
+    batch = st.slider(t("Batch size"), 1, max(30, spec["train"]["batch_size"]),
+                      spec["train"]["batch_size"])
     new = _set(spec, ("data", "params", "train_ratio"), ratio / 100)
     new = _set(new, ("data", "params", "noise"), noise / 100)
     new = _set(new, ("train", "batch_size"), batch)

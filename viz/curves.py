@@ -48,7 +48,9 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, log: bool = False,
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.25), uirevision=title)
     fig.update_xaxes(title=x)
-    fig.update_yaxes(title=y, type="log" if log else "linear")
+    fig.update_yaxes(title=y)
+    if log:  # otherwise plotly picks the type, so category axes (confusion matrix) stay so
+        fig.update_yaxes(type="log")
     return fig
 
 
@@ -106,7 +108,11 @@ def lr_figure(s: Snapshot, planned: tuple[np.ndarray, np.ndarray] | None = None)
         x, y = thin(s.steps["step"], s.steps["lr"])
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="used",
                                  line=dict(color=TRAIN)))
-    return _layout(fig, "learning rate", "step", "lr", height=240)
+    fig = _layout(fig, "learning rate", "step", "lr", height=240)
+    top = max((float(np.nanmax(tr.y)) for tr in fig.data if len(tr.y)), default=0.0)
+    if np.isfinite(top) and top > 0:  # from zero: a constant rate is a flat line, not noise
+        fig.update_yaxes(range=[0, top * 1.1])
+    return fig
 
 
 def grad_figure(flow: dict[str, Any] | None) -> go.Figure:
@@ -128,8 +134,10 @@ def grad_figure(flow: dict[str, Any] | None) -> go.Figure:
                                            for i in range(len(flow["nodes"]))],
                              hovertemplate="%{y}: %{x:.3g}<extra></extra>"), row=1, col=2)
     fig = _layout(fig, "gradient norm per layer", "step", "norm", log=True)
-    fig.update_xaxes(title="norm", type="log", row=1, col=2)
-    fig.update_yaxes(title=None, type="category", autorange="reversed", row=1, col=2)
+    # The bars share the lines' colours, so their names would only crowd the lines.
+    fig.update_xaxes(title="norm", type="log", nticks=3, row=1, col=2)
+    fig.update_yaxes(title=None, type="category", autorange="reversed", showticklabels=False,
+                     row=1, col=2)
     return fig
 
 
