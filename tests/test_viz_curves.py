@@ -78,6 +78,14 @@ def test_accuracy_curve(trained) -> None:  # noqa: ANN001
     assert tuple(fig.layout.yaxis.range) == (0, 1.02)
 
 
+def test_an_empty_metric_chart_fits_the_task() -> None:
+    from tests.conftest import build_spec
+
+    snap = Trainer(build_spec()).snapshot()
+    assert metric_figure(snap).layout.title.text == "accuracy"
+    assert metric_figure(snap, "regression").layout.title.text == "R²"
+
+
 def test_learning_rate_used_and_planned() -> None:
     steps, lr = schedule_curve(ScheduleSpec(name="cosine"), 0.1, 10, 5)
     assert steps[0] == 0 and steps[-1] == 50

@@ -1,12 +1,12 @@
-"""A "copy link" button: a few lines of browser script in a component frame,
-because Streamlit has no clipboard API of its own."""
+"""A "copy link" button: a few lines of browser script in a frame, because
+Streamlit has no clipboard API of its own."""
 
 from __future__ import annotations
 
 import html
 import json
 
-import streamlit.components.v1 as components
+import streamlit as st
 
 from engine.i18n import t
 
@@ -33,6 +33,10 @@ button.onclick = async () => {{
 def copy_button(text: str, label: str | None = None) -> None:
     """A button that puts ``text`` on the user's clipboard."""
     label = label or t("Copy link")
-    components.html(_SCRIPT.format(label=html.escape(label), label_js=json.dumps(label),
-                                   text=json.dumps(text), done=json.dumps(t("Copied"))),
-                    height=45)
+    st.iframe(_SCRIPT.format(label=html.escape(label), label_js=_js(label), text=_js(text),
+                             done=_js(t("Copied"))), height=45, alt=label)
+
+
+def _js(text: str) -> str:
+    """A JavaScript string literal that cannot end the script element early."""
+    return json.dumps(text).replace("<", "\\u003c")

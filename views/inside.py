@@ -13,6 +13,9 @@ from engine.health import CURES, Health, assess
 from engine.i18n import t
 from engine.lab.activations import ACTIVATIONS as CURVES
 from engine.lab.activations import curve, saturated_fraction
+from engine.trainer import Snapshot
+from ui.controls import run_controls
+from ui.live import live
 from ui.session import Session, current
 from viz.activations import activation_figure
 from viz.compare import final_table, overlaid_losses
@@ -58,23 +61,8 @@ def banner(session: Session, health: Health) -> None:
                 st.rerun()
 
 
-def run_buttons(session: Session) -> None:
-    trainer = session.get_trainer()
-    c = st.columns(4)
-    if c[0].button(t("Train"), type="primary", key="inside-train"):
-        trainer.start()
-    if c[1].button(t("Pause"), key="inside-pause"):
-        trainer.pause()
-    if c[2].button(t("Step 1 epoch"), key="inside-step"):
-        trainer.step_epoch()
-    if c[3].button(t("Reset"), key="inside-reset"):
-        trainer.reset()
-
-
-@st.fragment(run_every=0.5)
-def live_views() -> None:
+def live_views(snap: Snapshot) -> None:
     session = current()
-    snap = session.get_trainer().snapshot()
     st.caption(t("{status} - epoch {epoch}/{epochs}, step {step}", status=t(snap.status),
                  epoch=snap.epoch, epochs=snap.epochs, step=snap.step))
     probes = snap.probes
@@ -179,8 +167,8 @@ def main() -> None:
     st.title(t("Inside training"))
     st.caption(t("Whether gradients reach the first layers, why not, and what cures it. "
                  "Experiment: {name}", name=session.exp.meta.name))
-    run_buttons(session)
-    live_views()
+    run_controls(session, "inside")
+    live(session, live_views, "inside-live")
     with st.expander(t("Thresholds behind the verdicts")):
         import engine.health as h
 

@@ -44,7 +44,8 @@ def draw_curves(s: Snapshot) -> None:
     left.plotly_chart(cached_figure(f"loss{log_axis}{smoothing}", v,
                                     lambda: loss_figure(s, log_axis, smoothing)),
                       key="train-loss")
-    right.plotly_chart(cached_figure("metric", v, lambda: metric_figure(s)),
+    kind = session.get_trainer().task.kind
+    right.plotly_chart(cached_figure("metric", v, lambda: metric_figure(s, kind)),
                        key="train-metric")
 
 

@@ -71,19 +71,22 @@ def loss_figure(s: Snapshot, log: bool = False, smoothing: float = 0.6) -> go.Fi
     return _layout(fig, "loss", "step", "loss", log)
 
 
-def metric_figure(s: Snapshot) -> go.Figure:
+def metric_figure(s: Snapshot, kind: str | None = None) -> go.Figure:
+    """Accuracy (classification) or R² (regression), train and test.
+
+    ``kind`` names the task, so the right empty chart is drawn before the first evaluation."""
     ev = s.evals
-    names = [m for m in ("accuracy", "r2", "mae") if f"train_{m}" in ev]
+    found = [m for m in ("accuracy", "r2", "mae") if f"train_{m}" in ev]
+    name = found[0] if found else ("r2" if kind == "regression" else "accuracy")
     fig = go.Figure()
-    for m in names[:1] or ["accuracy"]:
-        if f"train_{m}" in ev and len(ev["step"]):
-            x, tr, te = thin(ev["step"], ev[f"train_{m}"], ev[f"test_{m}"])
-            fig.add_trace(go.Scatter(x=x, y=tr, mode="lines", name=f"train {m}",
-                                     line=dict(color=TRAIN)))
-            fig.add_trace(go.Scatter(x=x, y=te, mode="lines", name=f"test {m}",
-                                     line=dict(color=TEST)))
-    name = (names or ["accuracy"])[0]
-    fig = _layout(fig, name, "step", name)
+    if f"train_{name}" in ev and len(ev["step"]):
+        x, tr, te = thin(ev["step"], ev[f"train_{name}"], ev[f"test_{name}"])
+        fig.add_trace(go.Scatter(x=x, y=tr, mode="lines", name=f"train {name}",
+                                 line=dict(color=TRAIN)))
+        fig.add_trace(go.Scatter(x=x, y=te, mode="lines", name=f"test {name}",
+                                 line=dict(color=TEST)))
+    label = "R²" if name == "r2" else name
+    fig = _layout(fig, label, "step", label)
     if name == "accuracy":
         fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
     return fig
