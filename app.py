@@ -45,6 +45,16 @@ def freeze_startup_objects() -> bool:
 
 
 @st.cache_resource
+def confine_csv_files() -> bool:
+    """Specs reach the server through links: a CSV path must be one of its uploads."""
+    from engine.data import csv_file
+    from ui.uploads import UPLOADS
+
+    csv_file.ALLOWED_DIRS = [UPLOADS]
+    return True
+
+
+@st.cache_resource
 def trace_trainers() -> bool:
     """NP_TRACE=1 logs every trainer status change with a timestamp (bench/ui.py reads it)."""
     if os.environ.get("NP_TRACE"):
@@ -58,6 +68,7 @@ def trace_trainers() -> bool:
 
 def main() -> None:
     freeze_startup_objects()
+    confine_csv_files()
     trace_trainers()
     session = current()
     found = [p for p in PAGES if (ROOT / "views" / p[0]).exists()]

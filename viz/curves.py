@@ -78,14 +78,14 @@ def metric_figure(s: Snapshot, kind: str | None = None) -> go.Figure:
     ev = s.evals
     found = [m for m in ("accuracy", "r2", "mae") if f"train_{m}" in ev]
     name = found[0] if found else ("r2" if kind == "regression" else "accuracy")
+    label = "R²" if name == "r2" else name
     fig = go.Figure()
     if f"train_{name}" in ev and len(ev["step"]):
         x, tr, te = thin(ev["step"], ev[f"train_{name}"], ev[f"test_{name}"])
-        fig.add_trace(go.Scatter(x=x, y=tr, mode="lines", name=f"train {name}",
+        fig.add_trace(go.Scatter(x=x, y=tr, mode="lines", name=f"train {label}",
                                  line=dict(color=TRAIN)))
-        fig.add_trace(go.Scatter(x=x, y=te, mode="lines", name=f"test {name}",
+        fig.add_trace(go.Scatter(x=x, y=te, mode="lines", name=f"test {label}",
                                  line=dict(color=TEST)))
-    label = "R²" if name == "r2" else name
     fig = _layout(fig, label, "step", label)
     if name == "accuracy":
         fig.update_yaxes(range=[0, 1.02], tickformat=".0%")

@@ -1,12 +1,24 @@
 """A user's CSV file, read with pandas.
 
-Rules: the target is a named column (default: the last). ``task`` auto makes a
-non-numeric target, or a whole-number target with at most 20 distinct values,
-a classification; anything else a regression. Rows with missing values are
-dropped and reported. A column whose values are mostly (80% or more) numbers
-but not all is a typing mistake, reported with its first bad row; other text
-columns are one-hot encoded (or refused). Inputs, and a regression target,
-are standardised on the training split.
+Rules:
+
+- The target is a named column (default: the last). ``task`` auto makes a
+  non-numeric target, or a whole-number target with at most 20 distinct values,
+  a classification; anything else a regression.
+- Class names are the distinct target values as text, in numeric order for a
+  numeric target (so class 2 comes before class 10) and alphabetical otherwise.
+- Rows with missing values are dropped and reported in ``DataBundle.notes``.
+- A text column whose non-missing values are mostly (80% or more) numbers is a
+  typing mistake, reported with its first bad row; row numbers count data rows
+  from 1 (the header line is not a row). Other text input columns are one-hot
+  encoded, or refused when ``categorical`` is refuse; a text column with more
+  than 50 distinct values (a name, an id, free text) is always refused, since
+  one-hot encoding it would add a column per value.
+- Inputs are standardised on the training split only. A regression target is
+  standardised on the training split too: raw targets such as prices in the
+  hundreds of thousands give MSE values near 1e10 and gradients that blow up at
+  the default learning rates, while a standardised target starts near MSE 1
+  for every file. Losses and predictions are then in standard-deviation units.
 """
 
 from __future__ import annotations
@@ -18,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from pandas.api.types import is_numeric_dtype
+from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from engine.data.base import DATASETS, TRAIN_RATIO, DataBundle, DatasetType, split
 from engine.data.tabular import standardize
@@ -26,7 +38,12 @@ from engine.errors import Issue, SpecError
 from engine.params import Param
 
 MAX_BYTES = 50 * 1024 * 1024
-MAX_CLASSES = 20
+# Folders a CSV may be read from; None (the engine's default, on a user's own machine) is
+# anywhere. The app sets it to its upload folder, because its specs arrive from links.
+ALLOWED_DIRS: list[Path] | None = None
+MAX_CLASSES = 20  # auto: a whole-number target with more distinct values is a regression
+MAX_ANY_CLASSES = 1000  # even when classification is asked for: more is not a class label
+MAX_CATEGORIES = 50  # per one-hot encoded input column
 MOSTLY_NUMERIC = 0.8
 
 
@@ -38,16 +55,45 @@ def _numeric(col: pd.Series) -> pd.Series:
     return pd.to_numeric(col, errors="coerce")
 
 
+def _check_values(df: pd.DataFrame) -> None:
+    """Refuse numeric columns with a stray word or an infinite number in them."""
+    for name in df.columns:
+        col = df[name]
+        if is_numeric_dtype(col):
+            if is_bool_dtype(col):
+                continue
+            bad = col.index[np.isinf(col.to_numpy(np.float64))]
+            if len(bad):
+                raise _fail(f"column {name!r} has an infinite value in row {bad[0] + 1} "
+                            f"({col[bad[0]]!r}); fix the value or remove the row",
+                            "csv_not_finite")
+            continue
+        present = col.dropna()
+        as_num = _numeric(present)
+        if len(present) and as_num.notna().mean() >= MOSTLY_NUMERIC and as_num.isna().any():
+            bad = as_num.index[as_num.isna()][0]
+            raise _fail(f"column {name!r} is numeric except row {bad + 1} "
+                        f"({present[bad]!r}); fix the value or remove the row", "csv_text")
+
+
 def read_table(p: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
     """The file as a clean table, and notes about what was dropped."""
+    if not p["path"]:
+        raise _fail("no file given; upload a CSV file or set path", "csv_missing")
     path = Path(p["path"])
-    if not p["path"] or not path.is_file():
-        raise _fail(f"file {path.name or '(none)'!r} not found; upload it again or fix the path",
+    if ALLOWED_DIRS is not None and not any(
+            path.resolve().is_relative_to(d.resolve()) for d in ALLOWED_DIRS):
+        # A spec from a link must not make the server read (and quote) any file it can see.
+        raise _fail(f"file {path.name!r} is not an uploaded file; upload it again",
+                    "csv_outside")
+    if not path.is_file():
+        raise _fail(f"file {path.name!r} not found; upload it again or fix the path",
                     "csv_missing")
     if path.stat().st_size > MAX_BYTES:
         raise _fail(f"file {path.name!r} is larger than {MAX_BYTES // 2**20} MB; use a sample",
                     "csv_too_large")
     try:
+        # One row past the cap is enough to know the file is too long, without reading it all.
         df = pd.read_csv(path, nrows=p["max_rows"] + 1, skipinitialspace=True)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
         raise _fail(f"file {path.name!r} is not a readable CSV ({e})", "csv_unreadable") from None
@@ -56,16 +102,7 @@ def read_table(p: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
                     "max_rows or use a sample", "csv_too_many_rows")
     if df.shape[1] < 2:
         raise _fail("the CSV needs at least one input column and a target column", "csv_columns")
-    for name in df.columns:
-        col = df[name]
-        if is_numeric_dtype(col):
-            continue
-        present = col.dropna()
-        as_num = _numeric(present)
-        if len(present) and as_num.notna().mean() >= MOSTLY_NUMERIC and as_num.isna().any():
-            bad = as_num[as_num.isna()].index[0]
-            raise _fail(f"column {name!r} is numeric except row {bad + 1} "
-                        f"({present[bad]!r}); fix the value or remove the row", "csv_text")
+    _check_values(df)
     notes = []
     missing = df.columns[df.isna().any()].tolist()
     if missing:
@@ -75,7 +112,52 @@ def read_table(p: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
                      f"{', '.join(map(str, missing))}")
         if df.empty:
             raise _fail("every row has a missing value; fill them in first", "csv_empty")
+    if len(df) < 2:
+        raise _fail(f"file {path.name!r} has {len(df)} usable rows; a train and a test split "
+                    "need at least 2", "csv_too_few_rows")
     return df, notes
+
+
+def _inputs(x_df: pd.DataFrame, categorical: str) -> pd.DataFrame:
+    text = [c for c in x_df.columns if not is_numeric_dtype(x_df[c])]
+    if text and categorical == "refuse":
+        raise _fail(f"columns {', '.join(map(str, text))} hold text; set categorical to onehot "
+                    "or remove them", "csv_categorical")
+    wide = [c for c in text if x_df[c].nunique() > MAX_CATEGORIES]
+    if wide:
+        raise _fail(f"columns {', '.join(map(str, wide))} have more than {MAX_CATEGORIES} "
+                    "different text values, too many to one-hot encode; remove them",
+                    "csv_too_many_categories")
+    return pd.get_dummies(x_df, columns=text, dtype=float).astype(np.float64)
+
+
+def _is_classification(y: pd.Series, task: str) -> bool:
+    if task != "auto":
+        return task == "classification"
+    if not is_numeric_dtype(y) or is_bool_dtype(y):
+        return True
+    values = y.to_numpy(np.float64)
+    return bool(np.all(values == np.round(values))) and y.nunique() <= MAX_CLASSES
+
+
+def _class_codes(y: pd.Series, target: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class index per row and the class names, in numeric order for numeric targets."""
+    if is_numeric_dtype(y) and not is_bool_dtype(y):
+        values = np.unique(y.to_numpy(np.float64))
+        whole = np.all(values == np.round(values))
+        names = tuple(str(int(v)) if whole else str(v) for v in values)
+        codes = np.searchsorted(values, y.to_numpy(np.float64))
+    else:
+        labels = y.astype(str)
+        names = tuple(sorted(labels.unique()))
+        codes = labels.map({c: i for i, c in enumerate(names)}).to_numpy()
+    if len(names) < 2:
+        raise _fail(f"target {target!r} has only one value ({names[0]}); a classification "
+                    "needs at least two classes", "csv_one_class")
+    if len(names) > MAX_ANY_CLASSES:
+        raise _fail(f"target {target!r} has {len(names)} different values, too many classes "
+                    f"(at most {MAX_ANY_CLASSES}); set task to regression", "csv_too_many_classes")
+    return codes.astype(np.int64), names
 
 
 def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBundle:
@@ -84,34 +166,24 @@ def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBu
     if target not in df.columns:
         raise _fail(f"target column {target!r} is not in the file (columns: "
                     f"{', '.join(map(str, df.columns))})", "csv_target")
-    y_raw, x_df = df[target], df.drop(columns=[target])
-    text = [c for c in x_df.columns if not is_numeric_dtype(x_df[c])]
-    if text and p["categorical"] == "refuse":
-        raise _fail(f"columns {', '.join(map(str, text))} hold text; set categorical to onehot "
-                    "or remove them", "csv_categorical")
-    x_df = pd.get_dummies(x_df, columns=text, dtype=float)
-    kind = p["task"]
-    if kind == "auto":
-        numeric = is_numeric_dtype(y_raw)
-        whole = numeric and np.allclose(y_raw, np.round(y_raw))
-        kind = ("classification" if not numeric or (whole and y_raw.nunique() <= MAX_CLASSES)
-                else "regression")
+    y_raw = df[target]
+    x_df = _inputs(df.drop(columns=[target]), p["categorical"])
     tr, te = split(len(df), p["train_ratio"], np.random.default_rng(seed))
-    x_tr, x_te = standardize(x_df.to_numpy(np.float64)[tr], x_df.to_numpy(np.float64)[te])
-    if kind == "classification":
-        classes = sorted(y_raw.astype(str).unique())
-        codes = y_raw.astype(str).map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
+    x = x_df.to_numpy(np.float64)
+    x_tr, x_te = standardize(x[tr], x[te])
+    if _is_classification(y_raw, p["task"]):
+        codes, names = _class_codes(y_raw, target)
         y_tr, y_te = torch.from_numpy(codes[tr]), torch.from_numpy(codes[te])
-        names: tuple[str, ...] = tuple(classes)
+        kind = "classification"
     else:
         values = _numeric(y_raw)
         if values.isna().any():
             raise _fail(f"target {target!r} holds text; set task to classification",
                         "csv_target_text")
-        t_tr, t_te = standardize(values.to_numpy(np.float64)[tr].reshape(-1, 1),
-                                 values.to_numpy(np.float64)[te].reshape(-1, 1))
+        y = values.to_numpy(np.float64).reshape(-1, 1)
+        t_tr, t_te = standardize(y[tr], y[te])
         y_tr, y_te = (torch.from_numpy(t.astype(np.float32)) for t in (t_tr, t_te))
-        names = ()
+        kind, names = "regression", ()
     return DataBundle(torch.from_numpy(x_tr.astype(np.float32)), y_tr,
                       torch.from_numpy(x_te.astype(np.float32)), y_te, kind, names,
                       tuple(map(str, x_df.columns)), notes=tuple(notes))
@@ -122,8 +194,9 @@ DATASETS.register(DatasetType(
     "csv", "Your CSV file", "classification", "A table you upload; choose the target column.",
     (Param("path", str, "", "The uploaded file."),
      Param("target", str, "", "Target column (empty: the last column)."),
-     Param("task", str, "auto", "What to predict.", choices=("auto", "classification",
-                                                            "regression")),
+     Param("task", str, "auto", "What to predict (auto: text or a few whole numbers are "
+           "classes, other numbers a regression).",
+           choices=("auto", "classification", "regression")),
      TRAIN_RATIO,
      Param("categorical", str, "onehot", "Text columns: one-hot encode or refuse.",
            choices=("onehot", "refuse")),

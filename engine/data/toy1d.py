@@ -1,4 +1,7 @@
-"""Generated 1-D regression sets: one input, one target."""
+"""Generated 1-D regression sets: one input x in [-pi, pi], one target.
+
+Noise is Gaussian with standard deviation ``noise``, added to the target only.
+"""
 
 from __future__ import annotations
 
@@ -23,18 +26,28 @@ def _register(name: str, title: str, help_: str, extra: tuple[Param, ...],
               target: Callable[[np.ndarray, dict[str, Any]], np.ndarray]) -> None:
     def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBundle:
         rng = np.random.default_rng(seed)
-        x = rng.uniform(-1, 1, p["n_samples"])
-        y = target(x, p) + rng.normal(0, 1, len(x)) * p["noise"]
-        return _bundle(x * np.pi, y, p, seed)
+        # Targets are written on t in [-1, 1]; the network sees x = pi * t.
+        t = rng.uniform(-1, 1, p["n_samples"])
+        y = target(t, p) + rng.normal(0, 1, len(t)) * p["noise"]
+        return _bundle(t * np.pi, y, p, seed)
 
     DATASETS.register(DatasetType(name, title, "regression", help_, COMMON + extra, load))
 
 
-_register("sine", "Sine wave", "y = sin(x) over a chosen number of periods, plus noise.",
+_register("sine", "Sine wave", "y = sin(periods * x) for x in [-pi, pi], plus noise.",
           (Param("periods", float, 1.0, "Periods across the input range.", min=0.25, max=5),),
-          lambda x, p: np.sin(x * np.pi * p["periods"]))
-# Fixed coefficients (not drawn from the seed), so the curve is the same in every preset.
-_COEFFS = (0.2, -0.8, 0.5, 1.0, -0.6)
-_register("polynomial", "Polynomial", "A fixed polynomial of the chosen degree, plus noise.",
-          (Param("degree", int, 3, "Degree of the polynomial.", min=1, max=5),),
-          lambda x, p: sum(c * x ** (k + 1) for k, c in enumerate(_COEFFS[:p["degree"]])))
+          lambda t, p: np.sin(t * np.pi * p["periods"]))
+
+
+def polynomial(t: np.ndarray, degree: int) -> np.ndarray:
+    """The Chebyshev polynomial T_degree(t): fixed (not seeded), so a preset always shows the
+    same curve, with degree - 1 bends and values in [-1, 1] whatever the degree."""
+    return np.polynomial.chebyshev.Chebyshev.basis(degree)(t)
+
+
+_register("polynomial", "Polynomial",
+          "y = T_degree(x / pi), the Chebyshev polynomial (T1 = t, T2 = 2t^2 - 1, "
+          "T3 = 4t^3 - 3t, ...), plus noise.",
+          (Param("degree", int, 3, "Degree of the polynomial (its curve has degree - 1 bends).",
+                 min=1, max=5),),
+          lambda t, p: polynomial(t, p["degree"]))
