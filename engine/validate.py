@@ -17,6 +17,7 @@ from engine.data.base import DataBundle
 from engine.device import available_devices
 from engine.errors import Issue, SpecError
 from engine.graph import Plan, plan_model
+from engine.params import resolve_params
 from engine.spec import SCHEMA_VERSION, Experiment
 
 # from_version -> function turning that version's dict into the next version's
@@ -108,6 +109,9 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
     for i, p in enumerate(exp.probes):
         if p.name not in PROBES:
             issues.append(Issue(f"probes[{i}].name", PROBES.unknown(p.name), "unknown_probe"))
+        else:
+            _, problems = resolve_params(PROBES.get(p.name).params, p.params)
+            issues += [Issue(f"probes[{i}].params", m, "bad_probe_param") for m in problems]
     if issues:
         raise SpecError(issues)
     plan = plan_model(exp.model, data.input_shape)

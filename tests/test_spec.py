@@ -384,3 +384,17 @@ def test_the_experiment_is_frozen(spec) -> None:
         exp.train = None  # type: ignore[misc]
     changed = exp.replace(train={**exp.to_dict()["train"], "epochs": 7})
     assert changed.train.epochs == 7 and exp.train.epochs == 5
+
+
+def test_probe_parameters_are_checked_against_their_declarations() -> None:
+    from engine import SpecError, load_experiment
+    from engine.presets import load_preset
+
+    spec = load_preset("circle").to_dict()
+    spec["probes"] = [{"name": "boundary", "every": 5, "params": {"resolution": 5000}},
+                      {"name": "evaluation", "every": 1, "params": {"colour": "red"}}]
+    with pytest.raises(SpecError) as e:
+        load_experiment(spec)
+    assert [i.path for i in e.value.issues] == ["probes[0].params", "probes[1].params"]
+    assert "resolution must be between 10 and 200" in str(e.value)
+    assert "unknown parameter 'colour'" in str(e.value)

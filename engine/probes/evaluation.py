@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from engine.params import Param
 from engine.probes.base import Probe, register
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ def subsample(n: int, most: int) -> np.ndarray:
 class Evaluation(Probe):
     name = "evaluation"
     help = "Confusion matrix (classification) or predicted vs true (regression) on the test set."
+    params = (Param("min_interval", float, 0.5, "Seconds between recordings.", min=0.0,
+                    max=600.0),)
 
     def on_run_start(self, trainer: Trainer) -> None:
         self._last = getattr(self, "_last", -1e9)
