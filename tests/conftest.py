@@ -18,6 +18,11 @@ def fresh_streamlit_sessions() -> Iterator[None]:
         import streamlit as st
 
         st.cache_resource.clear()
+    # An app run in this process confines CSV reads to its upload folder; the engine's
+    # own default (any path) comes back for the next test.
+    from engine.data import csv_file
+
+    csv_file.ALLOWED_DIRS = None
 
 
 def build_spec(nodes: list[dict] | None = None, *, data: str = "xor",

@@ -150,3 +150,11 @@ def test_opening_a_page_never_edits_the_experiment(preset: str) -> None:
         at.switch_page(str(ROOT / "views" / page)).run()
         assert session().exp == before, page
     assert not session().undo_stack
+
+
+def test_the_app_confines_csv_reads_to_its_uploads() -> None:
+    from engine.data import csv_file
+    from ui.uploads import UPLOADS
+
+    open_app("spiral")
+    assert csv_file.ALLOWED_DIRS == [UPLOADS]
