@@ -182,13 +182,6 @@ def sync_url(s: Session) -> None:
         st.query_params["s"] = share
 
 
-def issues_by_path(issues: list[Issue]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for i in issues:
-        out.setdefault(i.path, []).append(i.message)
-    return out
-
-
 _reaper_started = threading.Event()
 
 
