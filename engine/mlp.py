@@ -33,12 +33,23 @@ def outputs_needed(spec: Spec) -> int:
     return 1 if loss == "bce" else data.n_outputs
 
 
-def with_layers(spec: Spec, units: list[int], act: str | None = None) -> Spec:
-    """The same spec with these hidden layers (all with one activation)."""
+def activations(spec: Spec) -> list[str]:
+    """Each hidden layer's activation."""
+    return [n.get("params", {}).get("activation", "tanh") for n in spec["model"]["nodes"][:-1]]
+
+
+def with_layers(spec: Spec, units: list[int], act: str | list[str] | None = None) -> Spec:
+    """The same spec with these hidden layers. ``act``: one activation for all, one per
+    layer, or None to keep each layer's (a new layer takes the last one's)."""
     s = copy.deepcopy(spec)
-    act = act or activation(spec)
+    if isinstance(act, str):
+        acts = [act] * len(units)
+    else:
+        old = act or activations(spec) or [activation(spec)]
+        acts = [old[i] if i < len(old) else old[-1] for i in range(len(units))]
     nodes = [{"id": f"hidden{i + 1}", "type": "linear",
-              "params": {"units": int(u), "activation": act}} for i, u in enumerate(units)]
+              "params": {"units": int(u), "activation": a}}
+             for i, (u, a) in enumerate(zip(units, acts, strict=True))]
     nodes.append({"id": "output", "type": "linear",
                   "params": {"units": outputs_needed(s), "activation": "none"}})
     s["model"]["nodes"] = nodes

@@ -88,9 +88,13 @@ def test_train_grows_the_history_and_stop_stops() -> None:
 def test_learning_rate_control_changes_the_spec_and_a_running_trainer() -> None:
     at = open_app("spiral")
     at.switch_page(str(ROOT / "views" / "train.py")).run()
-    at.number_input(key="train-lr").set_value(0.05).run()
+    at.number_input(key="train-lr-0.01").set_value(0.05).run()
     assert session().exp.train.optimizer.lr == 0.05
     assert session().get_trainer().lr == 0.05
+    at.run()  # the sidebar was drawn before the edit; now it offers undo
+    at.sidebar.button(key="np-undo").click().run()  # undo is not undone by the stale box
+    at.run()
+    assert session().exp.train.optimizer.lr == 0.01
 
 
 def test_playground_controls_edit_the_experiment() -> None:
@@ -159,3 +163,13 @@ def test_the_app_confines_csv_reads_to_its_uploads() -> None:
 
     open_app("spiral")
     assert csv_file.ALLOWED_DIRS == [UPLOADS]
+
+
+def test_playground_sets_an_activation_per_layer() -> None:
+    at = open_app("spiral")
+    at.selectbox(key="pg-act-1-tanh").set_value("relu").run()
+    assert [n.params["activation"] for n in session().exp.model.nodes] == [
+        "tanh", "relu", "none"]
+    at.button(key="pg-add-layer").click().run()  # a new layer takes the last one's
+    assert [n.params["activation"] for n in session().exp.model.nodes] == [
+        "tanh", "relu", "relu", "none"]

@@ -70,8 +70,10 @@ def _train(session: Session) -> None:
 
 def lr_control(session: Session, key: str) -> None:
     """The learning rate, applied to a running trainer without a reset."""
-    lr = st.number_input(t("Learning rate"), min_value=1e-6, max_value=10_000.0,
-                         value=float(session.exp.train.optimizer.lr), format="%g", key=key,
+    now = float(session.exp.train.optimizer.lr)
+    # The key carries the value, so undo or another page's edit re-draws the box.
+    lr = st.number_input(t("Learning rate"), min_value=1e-6, max_value=10_000.0, value=now,
+                         format="%g", key=f"{key}-{now}",
                          help=t("Takes effect at once, even while training."))
     if lr != session.exp.train.optimizer.lr:
         show_issues(session.edit(("train", "optimizer", "lr"), lr))

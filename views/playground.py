@@ -14,7 +14,14 @@ import streamlit as st
 from engine.data import DATASETS, load_data
 from engine.data.features import FEATURES
 from engine.i18n import t
-from engine.mlp import activation, hidden_units, is_mlp, with_dataset, with_layers
+from engine.mlp import (
+    activation,
+    activations,
+    hidden_units,
+    is_mlp,
+    with_dataset,
+    with_layers,
+)
 from engine.probes.boundary import Boundary
 from engine.spec import DataSpec
 from engine.trainer import Snapshot
@@ -113,6 +120,15 @@ def layer_buttons(session: Session, spec: dict[str, Any]) -> None:
                 if b.button("−", key=f"pg-remove-{i}", disabled=n <= 1):
                     apply(session, with_layers(spec, units[:i] + [n - 1] + units[i + 1:]))
                 st.caption(t("{n} neurons", n=n))
+                acts = activations(spec)
+                # The key carries the current value, so an edit elsewhere (the global
+                # activation, undo) re-draws this box instead of fighting it.
+                chosen = st.selectbox(t("activation"), ACTIVATIONS, key=f"pg-act-{i}-{acts[i]}",
+                                      index=ACTIVATIONS.index(acts[i])
+                                      if acts[i] in ACTIVATIONS else 0,
+                                      label_visibility="collapsed")
+                if chosen != acts[i]:
+                    apply(session, with_layers(spec, units, acts[:i] + [chosen] + acts[i + 1:]))
 
 
 def top_controls(session: Session, spec: dict[str, Any]) -> None:
