@@ -87,3 +87,13 @@ def test_residual_graph_is_drawn_with_shapes_on_edges() -> None:
     assert len(plan.graph.edges) == len(labels)
     at = open_build("vanishing_residual")
     assert at.dataframe[0].value["parameters"].sum() == plan.total_params
+
+
+def test_an_outside_change_redraws_the_forms_instead_of_being_reverted() -> None:
+    at = open_build()
+    at.number_input(key=key(at, "0-p-units")).set_value(5).run()
+    session().undo()  # as the sidebar's Undo would
+    at.run()
+    at.run()
+    assert session().exp.model.nodes[0].params["units"] == 8
+    assert at.number_input(key=key(at, "0-p-units")).value == 8

@@ -39,6 +39,7 @@ def draft(session: Session) -> Spec:
         st.session_state[BASE] = base
         st.session_state[DRAFT] = session.exp.to_dict()
         st.session_state[ISSUES] = []
+        st.session_state[REV] = st.session_state.get(REV, 0) + 1  # fresh widgets show it
     return copy.deepcopy(st.session_state[DRAFT])
 
 
