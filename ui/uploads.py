@@ -3,19 +3,47 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from engine.presets import write_atomic
+import pandas as pd
 
 UPLOADS = Path(__file__).resolve().parent.parent / "cache" / "uploads"
 
 
-def save_upload(upload: Any) -> str:
-    """Store an uploaded CSV under its content hash; returns its path."""
+def write_bytes_atomic(path: Path, raw: bytes) -> None:
+    """engine.presets.write_atomic for bytes: the file is kept as uploaded (any encoding),
+    and a crash leaves no half file for a spec to point at."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_upload(upload: Any, folder: Path | None = None) -> str:
+    """Store an uploaded file (anything with ``getvalue()``) under its content hash as
+    ``<sha256 prefix>.csv``; returns its path. The same bytes give the same path."""
     raw: bytes = upload.getvalue()
-    UPLOADS.mkdir(parents=True, exist_ok=True)
-    path = UPLOADS / f"{hashlib.sha256(raw).hexdigest()[:16]}.csv"
+    folder = folder or UPLOADS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(raw).hexdigest()[:16]}.csv"
     if not path.exists():
-        write_atomic(path, raw.decode("utf-8", errors="replace"))
+        write_bytes_atomic(path, raw)
     return str(path)
+
+
+def csv_columns(path: str) -> list[str]:
+    """The header of a stored CSV (empty when it cannot be read: the data set's own
+    check then says why)."""
+    try:
+        return [str(c) for c in pd.read_csv(path, nrows=0, skipinitialspace=True).columns]
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return []

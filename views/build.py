@@ -9,27 +9,36 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
-from engine.data import DATASETS
+from engine.data import DATASETS, DataBundle
 from engine.data.features import FEATURES
 from engine.device import available_devices
-from engine.errors import Issue, SpecError
+from engine.errors import SpecError
+from engine.graph import Plan
 from engine.i18n import t
 from engine.layers import LAYERS
-from engine.spec import Experiment, InitScheme, LossName, OptimizerName, ScheduleName
-from engine.validate import check
+from engine.spec import Experiment, InitScheme, OptimizerName, ScheduleName
+from engine.tasks import TASKS
+from engine.validate import check, pydantic_issues
 from ui.forms import params_form
 from ui.session import Session, current
-from ui.uploads import save_upload
-from viz.architecture import architecture_figure
+from ui.uploads import csv_columns, save_upload
+from viz.architecture import architecture_figure, draft_figure
 
 Spec = dict[str, Any]
 DRAFT, BASE, REV, ISSUES = "build-draft", "build-base", "build-rev", "build-issues"
+UPLOADED = "build-uploaded"  # (file id, stored path) of the last upload acted on
 SCHEMES: tuple[str, ...] = InitScheme.__args__  # type: ignore[attr-defined]
+MODEL_DEFAULT = "(model default)"
+# The layer-type box lists types by category, so related layers sit together.
+TYPES = sorted(LAYERS.names(), key=lambda n: (LAYERS.get(n).category, n))
 
 
 def draft(session: Session) -> Spec:
@@ -54,7 +63,13 @@ def commit(session: Session, spec: Spec) -> None:
     st.session_state[ISSUES] = [(i.path, i.message) for i in issues]
     if not issues:
         st.session_state[BASE] = json.dumps(session.exp.to_dict(), sort_keys=True)
+        st.session_state[DRAFT] = session.exp.to_dict()
     st.rerun()
+
+
+def discard_draft() -> None:
+    """Forget an invalid draft: the page shows the experiment again."""
+    st.session_state.pop(BASE, None)
 
 
 def k(name: str) -> str:
@@ -66,7 +81,15 @@ def issues_for(prefix: str) -> list[str]:
     return [m for p, m in st.session_state.get(ISSUES, []) if p.startswith(prefix)]
 
 
+def problem_nodes(spec: Spec) -> set[str]:
+    return {n["id"] for i, n in enumerate(spec["model"]["nodes"])
+            if issues_for(f"model.nodes[{i}]")}
+
+
 def new_id(spec: Spec, stem: str) -> str:
+    """The first free ``stem1``, ``stem2``, ...; the stem is the node's id without its
+    number (hidden1 -> hidden2) or its type (conv2d -> conv1)."""
+    stem = re.sub(r"[^A-Za-z_]", "", re.sub(r"([12]d|\d+)$", "", stem)) or "node"
     taken = {n["id"] for n in spec["model"]["nodes"]}
     i = 1
     while f"{stem}{i}" in taken:
@@ -74,41 +97,70 @@ def new_id(spec: Spec, stem: str) -> str:
     return f"{stem}{i}"
 
 
+def type_label(name: str) -> str:
+    return f"{LAYERS.get(name).category} · {name}" if name in LAYERS else name
+
+
 # -- the node list ---------------------------------------------------------------------
+def init_form(node: Spec, i: int) -> dict[str, Any] | None:
+    """The node's own initialisation, or None for the model-wide one."""
+    own = node.get("init") or {}
+    schemes = [MODEL_DEFAULT, *SCHEMES]
+    c = st.columns(2)
+    scheme = c[0].selectbox(t("initialisation"), schemes,
+                            index=schemes.index(own.get("scheme", MODEL_DEFAULT)),
+                            format_func=t, key=k(f"{i}-init"),
+                            help=t("Overrides the model-wide initialisation for this node."))
+    if scheme == MODEL_DEFAULT:
+        return None
+    init = {**own, "scheme": scheme}
+    if scheme == "normal":
+        init["std"] = c[1].number_input(t("standard deviation"), 1e-6, 100.0,
+                                        float(own.get("std", 0.1)), format="%g",
+                                        key=k(f"{i}-init-std"))
+    if scheme == "uniform":
+        init["range"] = c[1].number_input(t("half-width"), 1e-6, 100.0,
+                                          float(own.get("range", 0.1)), format="%g",
+                                          key=k(f"{i}-init-range"))
+    return init
+
+
 def node_editor(session: Session, spec: Spec, i: int) -> None:
     nodes = spec["model"]["nodes"]
     node = nodes[i]
     problems = issues_for(f"model.nodes[{i}]")
-    title = f"{i + 1}. {node['id']} · {node['type']}" + (" ⚠" if problems else "")
-    with st.expander(title, expanded=bool(problems)):
+    title = f"{i + 1}. **{node['id']}** · {node['type']}"
+    with st.expander(title, expanded=bool(problems), icon=":material/error:" if problems
+                     else None):
         for p in problems:
-            st.error(p)
+            st.error(f"**{node['id']}**: {p}")
         c = st.columns([2, 2, 3])
         new_name = c[0].text_input(t("id"), node["id"], key=k(f"{i}-id"))
-        types = LAYERS.names()
-        kind = c[1].selectbox(t("type"), types, index=types.index(node["type"])
-                              if node["type"] in types else 0, key=k(f"{i}-type"),
-                              format_func=lambda n: f"{LAYERS.get(n).category}: {n}")
-        earlier = ["input", *(n["id"] for n in nodes[:i])]
+        types = TYPES if node["type"] in TYPES else [node["type"], *TYPES]
+        kind = c[1].selectbox(t("type"), types, index=types.index(node["type"]),
+                              key=k(f"{i}-type"), format_func=type_label)
         lt = LAYERS.get(kind)
         chosen = node.get("inputs")
-        picked = c[2].multiselect(
-            t("inputs (empty: the previous node)"), earlier + [x for x in chosen or []
-                                                               if x not in earlier],
-            default=chosen or [], key=k(f"{i}-inputs"),
-            help=t("Merge nodes (add, concat, multiply) take two or more."))
+        if lt.is_merge or chosen:
+            earlier = ["input", *(n["id"] for n in nodes[:i])]
+            picked = c[2].multiselect(
+                t("inputs"), earlier + [x for x in chosen or [] if x not in earlier],
+                default=chosen or [], key=k(f"{i}-inputs"),
+                placeholder=t("the previous node"),
+                help=t("Merge nodes (add, concat, multiply) read two or more earlier nodes; "
+                       "'input' is the data. Empty: the previous node."))
+        else:
+            picked = []
+            c[2].caption(t("reads {src}", src=nodes[i - 1]["id"] if i else "input"))
+        st.caption(t(lt.help))
         if kind != node["type"]:
             params: dict[str, Any] = {}  # the new type declares its own parameters
         else:
             params = params_form(lt.params, node.get("params", {}), k(f"{i}-p"))
-        schemes = ["(model default)", *SCHEMES]
-        init = (node.get("init") or {}).get("scheme", "(model default)")
-        init = st.selectbox(t("initialisation"), schemes, index=schemes.index(init),
-                            key=k(f"{i}-init"))
+        init = init_form(node, i)
         edited = {"id": new_name.strip(), "type": kind, "params": params,
-                  "inputs": picked or None,
-                  "init": None if init == "(model default)" else {"scheme": init}}
-        b = st.columns(5)
+                  "inputs": picked or None, "init": init}
+        b = st.columns([1, 1, 2, 2, 2])
         if b[0].button("↑", key=k(f"{i}-up"), disabled=i == 0, help=t("Move up")):
             nodes[i - 1], nodes[i] = nodes[i], nodes[i - 1]
             commit(session, spec)
@@ -116,23 +168,25 @@ def node_editor(session: Session, spec: Spec, i: int) -> None:
                        help=t("Move down")):
             nodes[i + 1], nodes[i] = nodes[i], nodes[i + 1]
             commit(session, spec)
-        if b[2].button(t("Duplicate"), key=k(f"{i}-dup")):
+        if b[2].button(t("Duplicate"), key=k(f"{i}-dup"), icon=":material/content_copy:"):
             twin = copy.deepcopy(node)
-            twin["id"] = new_id(spec, node["id"].rstrip("0123456789") or "node")
+            twin["id"] = new_id(spec, node["id"])
             twin["inputs"] = None
             nodes.insert(i + 1, twin)
             commit(session, spec)
-        if b[3].button(t("Delete"), key=k(f"{i}-del"), disabled=len(nodes) == 1):
+        if b[3].button(t("Delete"), key=k(f"{i}-del"), disabled=len(nodes) == 1,
+                       icon=":material/delete:"):
             gone = nodes.pop(i)["id"]
             for n in nodes:  # readers of the deleted node read what it read
                 if n.get("inputs") and gone in n["inputs"]:
                     n["inputs"] = [x for x in n["inputs"] if x != gone] or None
             commit(session, spec)
-        with b[4].popover(t("Insert below")):
-            choice = st.selectbox(t("Layer type"), types, key=k(f"{i}-new-type"))
+        with b[4].popover(t("Insert below"), icon=":material/add:"):
+            choice = st.selectbox(t("Layer type"), TYPES, index=TYPES.index("linear"),
+                                  format_func=type_label, key=k(f"{i}-new-type"))
             if st.button(t("Insert"), key=k(f"{i}-insert")):
-                nodes.insert(i + 1, {"id": new_id(spec, choice.split("2d")[0][:6]),
-                                     "type": choice, "params": {}})
+                nodes.insert(i + 1, {"id": new_id(spec, choice), "type": choice,
+                                     "params": {}})
                 commit(session, spec)
         clean = {key: v for key, v in node.items() if v not in (None, {}, [])}
         if {key: v for key, v in edited.items() if v not in (None, {}, [])} != clean:
@@ -145,35 +199,78 @@ def node_editor(session: Session, spec: Spec, i: int) -> None:
             commit(session, spec)
 
 
-def shapes_table(plan: Any) -> None:
+def shapes_table(plan: Plan) -> None:
     rows = [{"id": n.id, "type": n.type, "inputs": ", ".join(n.inputs),
              "output shape": "×".join(map(str, n.out_shape)), "parameters": n.n_params}
             for n in plan.nodes]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="build-table")
-    st.caption(t("Total: {n} parameters", n=f"{plan.total_params:,}"))
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="build-table",
+                 width="stretch")
+    st.markdown(t("**Total: {n} parameters** · input {i} → output {o}",
+                  n=f"{plan.total_params:,}", i="×".join(map(str, plan.input_shape)),
+                  o="×".join(map(str, plan.output_shape))))
+
+
+def architecture(spec: Spec, plan: Plan | None, error: SpecError | None) -> None:
+    st.subheader(t("Architecture"))
+    flow = st.segmented_control(t("Direction"), ["TB", "LR"], default="TB",
+                                key="build-direction", label_visibility="collapsed",
+                                format_func=lambda d: t("top to bottom") if d == "TB"
+                                else t("left to right")) or "TB"
+    if plan is not None:
+        st.plotly_chart(architecture_figure(plan, direction=flow), key="build-arch",
+                        config={"displayModeBar": False})
+        shapes_table(plan)
+        return
+    st.plotly_chart(draft_figure(spec["model"]["nodes"], problems=problem_nodes(spec),
+                                 direction=flow),
+                    key="build-arch", config={"displayModeBar": False})
+    if error is not None:
+        st.info(t("Shapes and parameter counts appear once the draft is valid:") + "\n\n" +
+                "\n".join(f"- `{i.path}`: {i.message}" for i in error.issues))
 
 
 # -- data and training -----------------------------------------------------------------
-def data_section(session: Session, spec: Spec) -> None:
+def csv_upload(session: Session, spec: Spec) -> None:
+    """A new upload is stored by content and becomes the draft's data set."""
+    upload = st.file_uploader(t("Upload a CSV file"), type=["csv"], key="build-csv",
+                              help=t("The first line names the columns. Choose the target "
+                                     "column and the task below."))
+    if upload is None:
+        return
+    seen = st.session_state.get(UPLOADED)
+    if seen and seen[0] == upload.file_id:
+        # Already acted on: an undo or another page may have changed the data since, and a
+        # file still sitting in the box must not change it back.
+        return
+    path = save_upload(upload)
+    st.session_state[UPLOADED] = (upload.file_id, path)
+    spec["data"] = {**spec["data"], "name": "csv", "features": None,
+                    "params": {"path": path, "target": ""}}
+    commit(session, spec)
+
+
+def data_section(session: Session, spec: Spec, bundle: DataBundle | None) -> None:
     d = spec["data"]
     names = DATASETS.names()
     c = st.columns([2, 1])
     name = c[0].selectbox(t("Data set"), names, index=names.index(d["name"]),
-                          format_func=lambda n: f"{DATASETS.get(n).category}: "
-                                                f"{DATASETS.get(n).title}", key=k("data"))
+                          format_func=lambda n: f"{DATASETS.get(n).category} · "
+                                                f"{t(DATASETS.get(n).title)}", key=k("data"))
     seed = c[1].number_input(t("data seed"), 0, 2**31 - 1, d.get("seed", 0), key=k("dseed"))
     ds = DATASETS.get(name)
     st.caption(t(ds.help))
+    values = d.get("params", {}) if name == d["name"] else {}
+    options: dict[str, list[Any]] = {}
     if name == "csv":
-        upload = st.file_uploader(t("Upload a CSV file"), type=["csv"], key="build-csv")
-        if upload is not None:
-            path = save_upload(upload)
-            if d.get("params", {}).get("path") != path or d["name"] != "csv":
-                spec["data"] = {**d, "name": "csv", "features": None,
-                                "params": {"path": path, "target": ""}}
-                commit(session, spec)
-    params = params_form(ds.params, d.get("params", {}) if name == d["name"] else {},
-                         k("dp"))
+        csv_upload(session, spec)
+        if not values.get("path") and st.session_state.get(UPLOADED):
+            values = {"path": st.session_state[UPLOADED][1]}  # back to the last upload
+        if values.get("path"):
+            st.caption(t("File: {f}", f=Path(values["path"]).name))
+            options["target"] = ["", *csv_columns(values["path"])]
+    params = params_form(ds.params, values, k("dp"), options=options,
+                         formats={"target": lambda c: c or t("(the last column)")},
+                         hidden=("path",) if name == "csv" else ())
     features = d.get("features")
     if ds.two_d:
         current_f = features or ["x1", "x2"]
@@ -185,20 +282,45 @@ def data_section(session: Session, spec: Spec) -> None:
         features = None
     for p in issues_for("data"):
         st.error(p)
+    if bundle is not None:
+        what = (t("{n} classes: {names}", n=len(bundle.class_names),
+                  names=", ".join(bundle.class_names[:10]))
+                if bundle.kind == "classification" else t("regression"))
+        st.caption(t("{tr} training and {te} test rows · input {shape} · {what}",
+                     tr=len(bundle.x_train), te=len(bundle.x_test),
+                     shape="×".join(map(str, bundle.input_shape)), what=what))
+        for note in bundle.notes:
+            st.caption(note)
     new = {**d, "name": name, "params": params, "features": features, "seed": int(seed)}
     if new != d:
         spec["data"] = new
         commit(session, spec)
 
 
-def train_section(session: Session, spec: Spec) -> None:
+def task_of(spec: Spec, bundle: DataBundle | None) -> str:
+    """The task the draft trains: the spec's, else its data's kind (from the loaded data
+    when the draft is valid, else as the data set declares it)."""
+    if spec["train"].get("task"):
+        return spec["train"]["task"]
+    if bundle is not None:
+        return bundle.kind
+    d = spec["data"]
+    if d["name"] == "csv" and d.get("params", {}).get("task", "auto") != "auto":
+        return d["params"]["task"]
+    return DATASETS.get(d["name"]).kind if d["name"] in DATASETS else "classification"
+
+
+def train_section(session: Session, spec: Spec, bundle: DataBundle | None) -> None:
     tr = copy.deepcopy(spec["train"])
     o = tr["optimizer"]
     c = st.columns(4)
-    losses: list[Any] = [None, *LossName.__args__]  # type: ignore[attr-defined]
+    task = task_of(spec, bundle)
+    losses: list[Any] = [None, *TASKS.get(task).losses]
+    if tr.get("loss") not in losses:  # keep a wrong choice visible beside its error
+        losses.append(tr["loss"])
     tr["loss"] = c[0].selectbox(t("Loss"), losses, index=losses.index(tr.get("loss")),
                                 format_func=lambda v: t("task default") if v is None else v,
-                                key=k("loss"))
+                                key=k("loss"), help=t("The losses that fit {task}.", task=task))
     opts = list(OptimizerName.__args__)  # type: ignore[attr-defined]
     o["name"] = c[1].selectbox(t("Optimizer"), opts, index=opts.index(o["name"]),
                                key=k("opt"))
@@ -221,6 +343,9 @@ def train_section(session: Session, spec: Spec) -> None:
                                               key=k("wd"))
     if o["name"] == "rmsprop":
         o["alpha"] = c[0].number_input("α", 0.0, 0.999, float(o["alpha"]), key=k("alpha"))
+    if o["name"] in ("adam", "adamw", "rmsprop", "adagrad"):
+        o["eps"] = c[3].number_input("ε", 1e-12, 1.0, float(o["eps"]), format="%g",
+                                     key=k("eps"))
     c = st.columns(4)
     sch = tr["schedule"]
     names = list(ScheduleName.__args__)  # type: ignore[attr-defined]
@@ -244,27 +369,39 @@ def train_section(session: Session, spec: Spec) -> None:
     clip = c[2].number_input(t("Clip gradient norm (0 = off)"), 0.0, 1e6,
                              float(tr.get("grad_clip") or 0), key=k("clip"))
     tr["grad_clip"] = clip or None
+    es = tr["early_stopping"]
     patience = c[3].number_input(t("Early stopping patience (0 = off)"), 0, 100000,
-                                 tr["early_stopping"].get("patience") or 0, key=k("pat"))
-    tr["early_stopping"]["patience"] = int(patience) or None
+                                 es.get("patience") or 0, key=k("pat"),
+                                 help=t("Stop after this many epochs without a better test "
+                                        "loss."))
+    es["patience"] = int(patience) or None
+    if es["patience"]:
+        es["min_delta"] = c[3].number_input(t("Smallest improvement"), 0.0, 1e6,
+                                            float(es.get("min_delta", 0.0)), format="%g",
+                                            key=k("mind"))
     c = st.columns(4)
     tr["epochs"] = int(c[0].number_input(t("Epochs"), 1, 1_000_000, tr["epochs"],
                                          key=k("epochs")))
-    tr["seed"] = int(c[1].number_input(t("Seed"), 0, 2**31 - 1, tr["seed"], key=k("seed")))
+    tr["seed"] = int(c[1].number_input(t("Seed"), 0, 2**31 - 1, tr["seed"], key=k("seed"),
+                                       help=t("The initial weights and the batch order.")))
     devices = ["auto", *available_devices()]
-    tr["device"] = c[2].selectbox(t("Device"), devices, index=devices.index(tr["device"])
-                                  if tr["device"] in devices else 0, key=k("device"))
+    if tr["device"] not in devices:
+        devices.append(tr["device"])
+    tr["device"] = c[2].selectbox(t("Device"), devices, index=devices.index(tr["device"]),
+                                  key=k("device"),
+                                  help=t("auto: CUDA, then Apple MPS, then the CPU."))
     init = spec["model"]["init"]
     scheme = c[3].selectbox(t("Initialisation"), list(SCHEMES),
-                            index=list(SCHEMES).index(init["scheme"]), key=k("init"))
+                            index=list(SCHEMES).index(init["scheme"]), key=k("init"),
+                            help=t("For every node without its own (set in the node's form)."))
     new_init = {**init, "scheme": scheme}
     if scheme == "normal":
-        new_init["std"] = st.number_input(t("Standard deviation"), 1e-6, 100.0,
-                                          float(init["std"]), format="%g", key=k("std"))
+        new_init["std"] = c[3].number_input(t("Standard deviation"), 1e-6, 100.0,
+                                            float(init["std"]), format="%g", key=k("std"))
     if scheme == "uniform":
-        new_init["range"] = st.number_input(t("Half-width"), 1e-6, 100.0,
-                                            float(init["range"]), format="%g", key=k("rng"))
-    for p in issues_for("train"):
+        new_init["range"] = c[3].number_input(t("Half-width"), 1e-6, 100.0,
+                                              float(init["range"]), format="%g", key=k("rng"))
+    for p in issues_for("train") + issues_for("model.init"):
         st.error(p)
     tr["batch_size"] = int(tr["batch_size"])
     if tr != spec["train"] or new_init != init:
@@ -272,54 +409,63 @@ def train_section(session: Session, spec: Spec) -> None:
         commit(session, spec)
 
 
+def plan_draft(spec: Spec) -> tuple[DataBundle | None, Plan | None, SpecError | None]:
+    """The draft's data and shapes, or why there are none yet."""
+    try:
+        bundle, plan = check(Experiment.model_validate(spec))
+    except ValidationError as e:
+        return None, None, SpecError(pydantic_issues(e))
+    except SpecError as e:
+        return None, None, e
+    return bundle, plan, None
+
+
 def main() -> None:
     session = current()
     spec = draft(session)
     st.title(t("Build"))
+    pending = st.session_state.get(ISSUES)
     c = st.columns([1, 1, 6])
-    if c[0].button(t("Undo"), key="build-undo", disabled=not session.undo_stack):
-        session.undo()
+    if c[0].button(t("Undo"), key="build-undo", icon=":material/undo:",
+                   disabled=not (pending or session.undo_stack),
+                   help=t("Undo the last edit (an unfinished draft first).")):
+        if pending:
+            discard_draft()
+        else:
+            session.undo()
         st.rerun()
-    if c[1].button(t("Redo"), key="build-redo", disabled=not session.redo_stack):
+    if c[1].button(t("Redo"), key="build-redo", icon=":material/redo:",
+                   disabled=not session.redo_stack):
         session.redo()
         st.rerun()
-    pending = st.session_state.get(ISSUES)
     if pending:
-        c[2].warning(t("This draft has problems (shown below); the experiment keeps its last "
-                       "valid version until they are fixed."))
+        c[2].warning(t("This draft has problems (shown at the nodes and fields they concern); "
+                       "the experiment keeps its last valid version until they are fixed."))
     name = st.text_input(t("Experiment name"), spec["meta"]["name"], key=k("name"))
     if name != spec["meta"]["name"]:
         spec["meta"]["name"] = name
         commit(session, spec)
+    elsewhere = [(p, m) for p, m in pending or []
+                 if not p.startswith(("model.nodes[", "data", "train", "model.init"))]
+    for p, m in elsewhere:
+        st.error(f"`{p}`: {m}")
 
-    left, right = st.columns([3, 2])
+    bundle, plan, error = plan_draft(spec)
+    left, right = st.columns([5, 4], gap="large")
     with left:
         st.subheader(t("Layers"))
-        for p in issues_for("model.nodes") + issues_for("model.init"):
-            if not p.startswith("model.nodes["):
-                st.error(p)
-        for issue_path, message in st.session_state.get(ISSUES, []):
-            if issue_path == "model.nodes":
-                st.error(message)
         for i in range(len(spec["model"]["nodes"])):
             node_editor(session, spec, i)
     with right:
-        st.subheader(t("Architecture"))
-        try:
-            _, plan = check(Experiment.model_validate(spec))
-            problems = {n["id"] for i, n in enumerate(spec["model"]["nodes"])
-                        if issues_for(f"model.nodes[{i}]")}
-            cats = {lt.name: lt.category for lt in LAYERS}
-            st.plotly_chart(architecture_figure(plan, cats, problems), key="build-arch")
-            shapes_table(plan)
-        except (SpecError, ValueError) as e:
-            issues = e.issues if isinstance(e, SpecError) else [Issue("", str(e))]
-            st.info(t("The graph is drawn once the draft is valid:") + "\n\n" +
-                    "\n".join(f"- {i}" for i in issues))
-    st.subheader(t("Data"))
-    data_section(session, spec)
-    st.subheader(t("Training"))
-    train_section(session, spec)
+        architecture(spec, plan, error)
+    st.divider()
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.subheader(t("Data"))
+        data_section(session, spec, bundle)
+    with right:
+        st.subheader(t("Training"))
+        train_section(session, spec, bundle)
 
 
 main()
