@@ -20,19 +20,11 @@ st.set_page_config(page_title="Neural Playground", page_icon=":material/neurolog
                    layout="wide")
 
 from engine.i18n import t  # noqa: E402
+from ui.pages import PAGES  # noqa: E402
 from ui.session import current, sync_url  # noqa: E402
 from ui.sidebar import sidebar  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
-PAGES = (  # file, title, icon, url path
-    ("playground.py", "Playground", ":material/scatter_plot:", "playground"),
-    ("build.py", "Build", ":material/account_tree:", "build"),
-    ("train.py", "Train", ":material/monitoring:", "train"),
-    ("inside.py", "Inside training", ":material/troubleshoot:", "inside"),
-    ("optimizer_race.py", "Optimizer race", ":material/route:", "optimizers"),
-    ("backprop.py", "Back-propagation", ":material/device_hub:", "backprop"),
-    ("activations.py", "Activation functions", ":material/show_chart:", "activations"),
-)
 
 
 @st.cache_resource
@@ -71,11 +63,10 @@ def main() -> None:
     confine_csv_files()
     trace_trainers()
     session = current()
-    found = [p for p in PAGES if (ROOT / "views" / p[0]).exists()]
     # The first page opens at "/"; any other page keeps its own path (/train, ...).
-    pages = [st.Page(str(ROOT / "views" / f), title=t(title), icon=icon,
-                     url_path=path if i else None, default=(i == 0))
-             for i, (f, title, icon, path) in enumerate(found)]
+    pages = [st.Page(str(ROOT / "views" / p.file), title=t(p.title), icon=p.icon,
+                     url_path=p.path if i else None, default=(i == 0))
+             for i, p in enumerate(PAGES)]
     nav = st.navigation(pages)
     if session.notice:
         st.warning(session.notice + "\n\n" + t("The default experiment was opened instead."))

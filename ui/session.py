@@ -3,7 +3,10 @@
 Pages read ``current()`` and change the experiment only through
 ``Session.apply``, which validates first (a bad edit changes nothing and
 returns the problems), records undo, and keeps the URL's share string in
-step. The trainer belongs to the session and ends when the session does.
+step. Build's edits go through ``Session.edit_draft``: an invalid edit is kept
+as the session's draft (every page says the experiment is not that draft) and
+is an undo step like any other. The trainer belongs to the session, records
+what the app's pages need, and ends when the session does.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import streamlit as st
 
 from engine import Experiment, SpecError, Trainer, load_experiment
 from engine.errors import Issue
+from engine.i18n import t
 from engine.limits import RunSlots
 from engine.presets import canonical_json, decode_share, encode_share, load_preset
+from ui.pages import NEEDED_PROBES
 
 DEFAULT_PRESET = "spiral"
 UNDO_DEPTH = 50
@@ -36,13 +41,19 @@ def run_slots() -> RunSlots:
 
 
 _SESSIONS: weakref.WeakSet[Session] = weakref.WeakSet()
+# One undo step: the valid experiment, and the invalid draft pending on top of it (if any).
+State = tuple[Experiment, dict[str, Any] | None]
 
 
 class Session:
     def __init__(self, exp: Experiment) -> None:
         self.exp = exp
-        self.undo_stack: list[Experiment] = []
-        self.redo_stack: list[Experiment] = []
+        self.draft: dict[str, Any] | None = None  # an invalid edit, kept so it is not lost
+        self.draft_issues: list[Issue] = []
+        self.undo_stack: list[State] = []
+        self.redo_stack: list[State] = []
+        self.origin = exp  # as opened (preset, link or file): "edited" is measured from it
+        self.speed: float | None = None  # steps per second; None: full speed
         self.trainer: Trainer | None = None
         self._trainer_key: str | None = None
         self.notice: str | None = None  # shown once, e.g. why a link could not be opened
@@ -58,13 +69,73 @@ class Session:
         except SpecError as e:
             return e.issues
         with self.lock:
-            if exp == self.exp:
+            if exp == self.exp and self.draft is None:
                 return []
-            self.undo_stack = [*self.undo_stack, self.exp][-UNDO_DEPTH:]
-            self.redo_stack = []
-            self.exp = exp
-            self._apply_live()
+            self._push()
+            self._set(exp, None)
         return []
+
+    def open(self, new: Experiment | dict[str, Any]) -> list[Issue]:
+        """Like ``apply``, for a whole new experiment (a preset, a file, a link): the
+        sidebar then names it, not the one it replaced."""
+        issues = self.apply(new)
+        if not issues:
+            self.origin = self.exp
+        return issues
+
+    def edit_draft(self, new: dict[str, Any]) -> list[Issue]:
+        """Build's edits: a valid one becomes the experiment; an invalid one is kept as
+        the draft with its problems. Either way it is one undo step."""
+        try:
+            exp = load_experiment(new)
+        except SpecError as e:
+            with self.lock:
+                if new != self.draft:
+                    self._push()
+                    self.draft = new
+                self.draft_issues = e.issues
+            return e.issues
+        with self.lock:
+            if exp != self.exp or self.draft is not None:
+                self._push()
+                self._set(exp, None)
+        return []
+
+    def discard_draft(self) -> None:
+        with self.lock:
+            if self.draft is not None:
+                self._push()
+                self._set(self.exp, None)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self.undo_stack)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self.redo_stack)
+
+    @property
+    def edited(self) -> bool:
+        return self.exp != self.origin
+
+    @property
+    def title(self) -> str:
+        """The experiment's name as the user knows it: a renamed experiment by its new
+        name, an edited one as edited from the one opened."""
+        name = self.exp.meta.name
+        if self.edited and name == self.origin.meta.name:
+            return t("Edited from {name}", name=name)
+        return name
+
+    def _push(self) -> None:
+        self.undo_stack = [*self.undo_stack, (self.exp, self.draft)][-UNDO_DEPTH:]
+        self.redo_stack = []
+
+    def _set(self, exp: Experiment, draft: dict[str, Any] | None) -> None:
+        self.exp, self.draft = exp, draft
+        self.draft_issues = [] if draft is None else _issues_of(draft)
+        self._apply_live()
 
     def edit(self, path: tuple[str | int, ...], value: Any) -> list[Issue]:
         """Set one field of the spec by its path, e.g. ("train", "optimizer", "lr")."""
@@ -79,18 +150,16 @@ class Session:
         with self.lock:
             if not self.undo_stack:
                 return False
-            self.redo_stack.append(self.exp)
-            self.exp = self.undo_stack.pop()
-            self._apply_live()
+            self.redo_stack.append((self.exp, self.draft))
+            self._set(*self.undo_stack.pop())
             return True
 
     def redo(self) -> bool:
         with self.lock:
             if not self.redo_stack:
                 return False
-            self.undo_stack.append(self.exp)
-            self.exp = self.redo_stack.pop()
-            self._apply_live()
+            self.undo_stack.append((self.exp, self.draft))
+            self._set(*self.redo_stack.pop())
             return True
 
     def share_string(self) -> str:
@@ -104,9 +173,25 @@ class Session:
             if self.trainer is None or key != self._trainer_key:
                 if self.trainer is not None:
                     self.trainer.stop()
-                self.trainer = Trainer(self.exp, slots=run_slots())
+                # TEMPORARY until the engine's needs/speed API lands (lead removes this).
+                if hasattr(Trainer, "set_speed"):
+                    self.trainer = Trainer(self.exp, slots=run_slots(), needs=NEEDED_PROBES)
+                    self.trainer.set_speed(self.speed)
+                else:
+                    self.trainer = Trainer(self.exp, slots=run_slots())
                 self._trainer_key = key
             return self.trainer
+
+    def restart(self) -> None:
+        """A new run of the current experiment from its initial weights, started now
+        (after a divergence, with the settings the user changed)."""
+        self.get_trainer().restart()
+
+    def set_speed(self, steps_per_sec: float | None) -> None:
+        """A viewing choice, not part of the experiment: it is kept across rebuilds."""
+        self.speed = steps_per_sec
+        if self.trainer is not None and hasattr(self.trainer, "set_speed"):
+            self.trainer.set_speed(steps_per_sec)
 
     def new_weights(self, seed: int) -> list[Issue]:
         """Reset with other initial weights: the seed is part of the experiment."""
@@ -125,6 +210,14 @@ class Session:
         with self.lock:
             if self.trainer is not None:
                 self.trainer.stop()
+
+
+def _issues_of(draft: dict[str, Any]) -> list[Issue]:
+    try:
+        load_experiment(draft)
+    except SpecError as e:
+        return e.issues
+    return []
 
 
 def _structural_key(exp: Experiment) -> str:

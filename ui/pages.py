@@ -1,0 +1,35 @@
+"""The app's pages and the probes each one draws from.
+
+A page declares here what it needs from a training run; the session's trainer
+records all of it whatever the experiment's own probe list says (that list
+only tunes cadence and adds extras), so no page depends on a preset having
+spelled out a probe.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class PageInfo(NamedTuple):
+    file: str  # in views/
+    title: str
+    icon: str
+    path: str  # the URL path ("" for the first page)
+    needs: tuple[str, ...] = ()  # probe names
+
+
+PAGES = (
+    PageInfo("playground.py", "Playground", ":material/scatter_plot:", "playground",
+             ("boundary", "evaluation")),
+    PageInfo("build.py", "Build", ":material/account_tree:", "build"),
+    PageInfo("train.py", "Train", ":material/monitoring:", "train",
+             ("gradient_flow", "evaluation")),
+    PageInfo("inside.py", "Inside training", ":material/troubleshoot:", "inside",
+             ("gradient_flow", "activations")),
+    PageInfo("optimizer_race.py", "Optimizer race", ":material/route:", "optimizers"),
+    PageInfo("backprop.py", "Back-propagation", ":material/device_hub:", "backprop"),
+    PageInfo("activations.py", "Activation functions", ":material/show_chart:", "activations"),
+)
+
+NEEDED_PROBES: tuple[str, ...] = tuple(dict.fromkeys(n for p in PAGES for n in p.needs))
