@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
-from engine.errors import SpecError
+from engine.budget import ENV_SCALE
+from engine.errors import Issue, SpecError
 from engine.presets import PRESET_DIR, list_presets, preset_path
 from engine.validate import load_experiment
 
@@ -64,6 +66,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     exp = load_experiment(_resolve(args.preset))
     train = exp.train.model_copy(update={k: v for k, v in (
         ("epochs", args.epochs), ("device", args.device), ("seed", args.seed)) if v is not None})
+    if train.epochs is None:
+        raise SpecError(Issue("train.epochs", "this experiment has no epoch budget (in the app "
+                              "it trains until stopped); give one here with --epochs N",
+                              "no_epochs"))
     exp = load_experiment(exp.model_copy(update={"train": train}))
     out = open(args.metrics_out, "w", encoding="utf-8") if args.metrics_out else None  # noqa: SIM115
     try:
@@ -115,6 +121,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if Path(f).name == "schema.json":
             print(f"{f}: skipped (the JSON Schema itself, not an experiment)")
             continue
+        if Path(f).name == "course.json":
+            print(f"{f}: skipped (the order of the presets, not an experiment)")
+            continue
         try:
             load_experiment(Path(f))
             print(f"{f}: ok")
@@ -148,19 +157,42 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
+    budget = argparse.ArgumentParser(add_help=False)
+    budget.add_argument(
+        "--budget-scale", type=_scale, metavar="FACTOR",
+        help="multiply the resource budget (parameters, activation memory per batch, data "
+        f"size) by FACTOR (it sets {ENV_SCALE}), e.g. 10 for a larger model on your own "
+        "machine; the limits come from NP_MAX_PARAMS, NP_MAX_ACTIVATION_MB and NP_MAX_DATA_MB "
+        "(defaults: 10 million parameters, 512 MB, 256 MB)")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="train a preset or experiment file")
+    r = sub.add_parser("run", help="train a preset or experiment file", parents=[budget])
     r.add_argument("preset", help="a preset name (see list) or a path to an experiment .json")
-    r.add_argument("--epochs", type=int)
+    r.add_argument("--epochs", type=int,
+                   help="the epoch budget (needed when the experiment has none)")
     r.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
     r.add_argument("--seed", type=int)
     r.add_argument("--metrics-out", metavar="FILE.jsonl")
-    v = sub.add_parser("validate", help="check experiment files")
+    v = sub.add_parser("validate", help="check experiment files", parents=[budget])
     v.add_argument("files", nargs="+")
     sub.add_parser("list", help="list presets, data sets, layers, optimizers, losses")
     args = ap.parse_args(argv)
+    # The budget is read from the environment wherever a spec is checked; the flag sets it
+    # for this command only (main may run inside a longer-lived process, such as a test).
+    old_scale = os.environ.get(ENV_SCALE)
+    if getattr(args, "budget_scale", None) is not None:
+        os.environ[ENV_SCALE] = repr(args.budget_scale)
     try:
         return {"run": cmd_run, "validate": cmd_validate, "list": cmd_list}[args.cmd](args)
     except SpecError as e:
@@ -169,3 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        if old_scale is None:
+            os.environ.pop(ENV_SCALE, None)
+        else:
+            os.environ[ENV_SCALE] = old_scale

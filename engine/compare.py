@@ -23,6 +23,9 @@ def with_optimizer(exp: Experiment, name: str, lr: float | None = None,
     return Experiment.model_validate(d)
 
 
+DEFAULT_EPOCHS = 30
+
+
 def compare_optimizers(exp: Experiment, names: Iterable[str] = ALL, epochs: int | None = None,
                        lr: float | None = None,
                        progress: Callable[[str, int, int], None] | None = None,
@@ -32,6 +35,8 @@ def compare_optimizers(exp: Experiment, names: Iterable[str] = ALL, epochs: int 
     ``lr`` None gives each optimizer its usual rate; a number gives all the same.
     """
     names = list(names)
+    # A run without a budget (train until paused) is compared over a short one.
+    epochs = epochs or exp.train.epochs or DEFAULT_EPOCHS
     out: dict[str, Snapshot] = {}
     for i, name in enumerate(names):
         if progress:

@@ -51,10 +51,19 @@ def make_optimizer(spec: OptimizerSpec,
     raise ValueError(f"train.optimizer.name: unknown optimizer {o.name!r}")
 
 
-def lr_factor(s: ScheduleSpec, step: int, steps_per_epoch: int, total_steps: int) -> float:
-    """The schedule's multiplier of the base learning rate at ``step``."""
+# Schedules shaped over the whole run: they need its length, so a run without an epoch
+# budget cannot use them.
+NEEDS_RUN_LENGTH = frozenset({"cosine", "one_cycle"})
+
+
+def lr_factor(s: ScheduleSpec, step: int, steps_per_epoch: int,
+              total_steps: int | None) -> float:
+    """The schedule's multiplier of the base learning rate at ``step``; ``total_steps`` is
+    None for a run without an epoch budget."""
     epoch = step / max(steps_per_epoch, 1)
-    progress = min(step / max(total_steps, 1), 1.0)
+    if s.name in NEEDS_RUN_LENGTH and total_steps is None:
+        raise ValueError(f"train.schedule: {s.name} needs the run's length; set train.epochs")
+    progress = min(step / max(total_steps or 1, 1), 1.0)
     if s.name == "constant":
         return 1.0
     if s.name == "step":

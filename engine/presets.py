@@ -15,21 +15,35 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Issue, SpecError
-from engine.spec import Experiment, json_schema
+from engine.share_words import SHARE_DICTIONARY
+from engine.spec import Experiment, json_schema, sparse_dict
 from engine.validate import load_experiment
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "presets"
-SHARE_PREFIX = "np1."
+# np2: only what differs from the defaults, compressed with a preset dictionary (short
+# links). np1 (the full canonical form, plain zlib) is still read, so old links work.
+SHARE_PREFIX = "np2."
+OLD_SHARE_PREFIX = "np1."
+_SHARE_DICTS = {SHARE_PREFIX: SHARE_DICTIONARY, OLD_SHARE_PREFIX: b""}
 MAX_SHARE = 64_000  # characters; a link longer than this is not a preset anyone wrote
 
 
 def canonical_json(spec: Experiment | dict[str, Any]) -> str:
+    """The full form (every default spelled out), sorted and compact: for comparisons."""
     data = spec.to_dict() if isinstance(spec, Experiment) else spec
+    return _compact(data)
+
+
+def _compact(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# Files in presets/ that are not experiments: the JSON Schema, the course's preset order.
+NOT_PRESETS = ("schema.json", "course.json")
+
+
 def list_presets(folder: Path = PRESET_DIR) -> list[str]:
-    return sorted(p.stem for p in folder.glob("*.json") if p.name != "schema.json")
+    return sorted(p.stem for p in folder.glob("*.json") if p.name not in NOT_PRESETS)
 
 
 def preset_path(name: str, folder: Path = PRESET_DIR) -> Path:
@@ -67,26 +81,34 @@ def write_schema(path: Path = PRESET_DIR / "schema.json") -> None:
 
 
 def encode_share(spec: Experiment | dict[str, Any]) -> str:
-    """Canonical JSON, compressed, URL-safe base64, behind a version prefix."""
-    raw = zlib.compress(canonical_json(spec).encode("utf-8"), 9)
+    """An experiment's differences from the defaults (a dict: as given), as sorted compact
+    JSON, compressed with the share dictionary, URL-safe base64, behind a version prefix."""
+    data = sparse_dict(spec) if isinstance(spec, Experiment) else spec
+    deflate = zlib.compressobj(9, zdict=SHARE_DICTIONARY)
+    raw = deflate.compress(_compact(data).encode("utf-8")) + deflate.flush()
     return SHARE_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
 def decode_share(text: str) -> dict[str, Any]:
-    """The spec dict inside a share string; a tampered or truncated one is a SpecError."""
+    """The spec dict inside a share string (np2: the differences from the defaults, which
+    ``load_experiment`` fills in; np1: the full form); a tampered or truncated one is a
+    SpecError."""
     bad = "the share link is damaged or incomplete; copy the whole link again"
     text = (text or "").strip()
     if len(text) > MAX_SHARE:
         raise SpecError(Issue("share", f"the share link is too long (over {MAX_SHARE} "
                               "characters)", "share_too_long"))
-    if not text.startswith(SHARE_PREFIX):
+    prefix = text[:len(SHARE_PREFIX)]
+    if prefix not in _SHARE_DICTS:
         raise SpecError(Issue("share", f"not a Neural Playground link (it should start with "
                               f"{SHARE_PREFIX!r})", "share_prefix"))
-    body = text[len(SHARE_PREFIX):]
+    body = text[len(prefix):]
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        # zlib's Adler-32 check catches any change to the compressed bytes.
-        inflate = zlib.decompressobj()
+        # zlib's Adler-32 check catches any change to the compressed bytes (and its header
+        # names the dictionary it needs, so an np2 body under np1 fails too).
+        zdict = _SHARE_DICTS[prefix]
+        inflate = zlib.decompressobj(zdict=zdict) if zdict else zlib.decompressobj()
         out = inflate.decompress(raw, 1_000_000)
         if not inflate.eof or inflate.unused_data or inflate.unconsumed_tail:
             raise ValueError("truncated, padded or too large")

@@ -99,7 +99,9 @@ class TrainSpec(Strict):
     schedule: ScheduleSpec = ScheduleSpec()
     regularization: RegularizationSpec = RegularizationSpec()
     batch_size: int = Field(10, ge=1, le=65536)
-    epochs: int = Field(100, ge=1, le=1_000_000)
+    epochs: int | None = Field(
+        100, ge=1, le=1_000_000,
+        description="Null: no budget; train until paused or stopped (as TensorFlow Playground).")
     grad_clip: float | None = Field(None, gt=0, le=1e6, description="Clip gradient norm to this.")
     early_stopping: EarlyStoppingSpec = EarlyStoppingSpec()
     eval_every: int = Field(1, ge=1, le=10000, description="Epochs between train/test evals.")
@@ -113,7 +115,8 @@ class ProbeSpec(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-# What every new experiment records; each stays inside the 10% overhead budget at this cadence.
+# What every new experiment records; each stays inside the 10% overhead budget at this cadence
+# (the same cadences as each probe class's ``default_every``).
 DEFAULT_PROBES = (
     ProbeSpec(name="gradient_flow", every=20),
     ProbeSpec(name="activations", every=100),
@@ -142,6 +145,32 @@ class Experiment(Strict):
         for k, v in changes.items():
             d[k] = v.model_dump(mode="json", by_alias=True) if isinstance(v, BaseModel) else v
         return Experiment.model_validate(d)
+
+
+def sparse_dict(spec: BaseModel) -> dict[str, Any]:
+    """Only what differs from the defaults the schema fills in: loading the result gives
+    back an equal spec. A section equal to its default is left out; a section that
+    differs keeps only its differing fields (compared with its own field defaults, which
+    are what fills a partial section); lists and parameter dicts are kept whole."""
+    out: dict[str, Any] = {}
+    for name, field in type(spec).model_fields.items():
+        value = getattr(spec, name)
+        if not field.is_required() and value == field.get_default(call_default_factory=True):
+            continue
+        out[field.alias or name] = _sparse_value(value)
+    if isinstance(spec, Experiment):
+        out["schema"] = spec.schema_  # a loader needs the version to read the rest
+    return out
+
+
+def _sparse_value(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return sparse_dict(value)
+    if isinstance(value, list | tuple):
+        return [_sparse_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _sparse_value(v) for k, v in value.items()}
+    return value
 
 
 def json_schema() -> dict[str, Any]:

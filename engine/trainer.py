@@ -1,13 +1,17 @@
 """The trainer: owns model, optimizer and data for one experiment.
 
 It runs synchronously (``run``) or in a background thread (``start``,
-``pause``, ``resume``, ``step``, ``stop``, ``reset``), and publishes
+``pause``, ``resume``, ``step``, ``stop``, ``reset``, ``restart``), and publishes
 immutable snapshots that any thread may read. Commands only set flags and
 wake the thread, so a caller never waits for more than the current step.
+
+Stop ends the run: the next start begins a new one from the initial weights.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
 import math
 import threading
@@ -25,8 +29,8 @@ from engine.graph import INPUT, GraphModel
 from engine.history import History
 from engine.init import init_model
 from engine.limits import RunSlots
-from engine.optim import lr_factor, make_optimizer
-from engine.probes import PROBES, Probe
+from engine.optim import NEEDS_RUN_LENGTH, lr_factor, make_optimizer
+from engine.probes import PROBES, Probe, probe_specs
 from engine.probes.base import STEP_EVENTS
 from engine.spec import Experiment
 from engine.tasks import TASKS
@@ -37,6 +41,11 @@ PUBLISH_EVERY = 0.1  # seconds between snapshots while running
 # A loss this many times its first value (or 1, if larger) has diverged, finite or not.
 DIVERGE_FACTOR = 1e3
 TRAIN_EVAL_ROWS = 256  # enough for a toy set whole; a fair sample of a large one
+PACE_SLICE = 0.02  # seconds; a slowed-down loop sleeps in slices this short to stay steerable
+MAX_SPEED = 1e6  # steps per second; above any real rate, so the same as full speed
+# One counter for every trainer of the process: a snapshot version never repeats, so a
+# figure cached by version cannot show another (older or rebuilt) trainer's picture.
+_VERSIONS = itertools.count(1)
 
 READY, QUEUED, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
     "ready", "queued", "running", "paused", "finished", "stopped", "failed")
@@ -49,7 +58,7 @@ class Snapshot:
     status: str
     step: int
     epoch: int
-    epochs: int
+    epochs: int | None  # None: no budget, the run goes on until paused or stopped
     steps_per_epoch: int
     lr: float
     steps_per_sec: float
@@ -64,17 +73,24 @@ class Snapshot:
     seed: int = 0
     final: dict[str, float] = field(default_factory=dict)  # the latest evaluation
     cpu_seconds: float = 0.0  # CPU time the training thread has used
+    speed: float | None = None  # the chosen steps per second; None is full speed
 
     @property
     def progress(self) -> float:
-        total = self.epochs * self.steps_per_epoch
+        """The share of the epoch budget done; 0.0 without a budget."""
+        total = (self.epochs or 0) * self.steps_per_epoch
         return min(self.step / total, 1.0) if total else 0.0
 
 
 class Trainer:
     def __init__(self, experiment: Experiment | dict[str, Any] | str | Path,
-                 probes: Iterable[Probe] = (), slots: RunSlots | None = None) -> None:
+                 probes: Iterable[Probe] = (), slots: RunSlots | None = None,
+                 needs: Iterable[str] = ()) -> None:
+        """``needs`` names probes the caller's pages draw from: they are recorded whether or
+        not the spec lists them (at their own cadence unless the spec sets one)."""
         self.exp = load_experiment(experiment)
+        self.needs = tuple(needs)
+        self._probe_specs = probe_specs(self.exp.probes, self.needs)  # unknown: ValueError
         self.data, self.plan = check(self.exp)
         self.device = resolve_device(self.exp.train.device)
         self.task = TASKS.get(self.exp.train.task or self.data.kind).make(self.exp.train,
@@ -85,8 +101,11 @@ class Trainer:
         self.slots = slots  # shared with the other trainers of a server
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
+        # Live settings: a rebuild (reset, restart, a new run after stop) keeps them.
         self.lr = self.exp.train.optimizer.lr
-        self.epochs = self.exp.train.epochs
+        self.epochs: int | None = self.exp.train.epochs
+        self.speed: float | None = None
+        self._snapshot: Snapshot | None = None
         self._build(self.exp.train.seed)
 
     # set-up ---------------------------------------------------------------------------
@@ -121,7 +140,7 @@ class Trainer:
         self._diverge_at: float | None = None
         self.test_outputs: torch.Tensor | None = None  # raw outputs of the latest evaluation
         self._start_norms = self._node_norms()
-        self.probes = [PROBES.get(p.name)(every=p.every, **p.params) for p in self.exp.probes]
+        self.probes = [PROBES.get(p.name)(every=p.every, **p.params) for p in self._probe_specs]
         self.probes += self.extra_probes
         self._by_event = {e: [p for p in self.probes if p.handles(e)] for e in
                           ("run_start", "epoch_start", "after_backward", "batch_end",
@@ -132,7 +151,6 @@ class Trainer:
         self._stop = self._paused = False
         self._budget = 0
         self._elapsed = 0.0
-        self._version = 0
         self.cpu_seconds = 0.0  # CPU time of the training thread (for speed per CPU-second)
         self._cpu_mark: tuple[float, float] | None = None
         self._logged_status: str | None = None
@@ -145,9 +163,15 @@ class Trainer:
         """Train in this thread until ``epochs`` (default: the spec's) are done."""
         if self.alive:
             raise RuntimeError("the trainer is already running in the background; stop it first")
+        if self.status == STOPPED:
+            self._build(self.seed)
         if epochs is not None:
             self.epochs = self.epoch + epochs if self._run_started else epochs
+        if self.epochs is None:
+            raise ValueError("this experiment has no epoch budget, so a run in this thread "
+                             "would never end; pass epochs")
         self._paused = self._stop = False
+        self.status = self._claim()
         self._sync = True
         try:
             self._loop()
@@ -156,13 +180,16 @@ class Trainer:
         return self.snapshot()
 
     def start(self) -> None:
-        """Train in the background; if paused, resume."""
+        """Train in the background; if paused, resume; if stopped, a new run from the
+        initial weights (the same seed; the live learning rate, budget and speed kept)."""
         with self._cmd:
+            if self.status == STOPPED and not self.alive:
+                self._build(self.seed)
             with self._wake:
                 self._paused = False
                 self._budget = 0
                 if self.alive and self.status == PAUSED:
-                    self.status = RUNNING  # published now, not when the thread wakes
+                    self.status = self._claim()  # published now, not when the thread wakes
                     self._publish()
                 self._wake.notify_all()
             self._ensure_thread()
@@ -178,6 +205,8 @@ class Trainer:
     def step_n(self, n: int = 1) -> None:
         """Train ``n`` more steps in the background, then pause."""
         with self._cmd:
+            if self.status == STOPPED and not self.alive:
+                self._build(self.seed)
             with self._wake:
                 self._paused = True
                 self._budget += max(int(n), 0)
@@ -189,7 +218,8 @@ class Trainer:
         self.step_n(self.steps_per_epoch - self._batch)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """End the run (the thread finishes its current step and exits)."""
+        """End the run (the thread finishes its current step and exits); the next start
+        begins a new run."""
         with self._cmd:
             with self._wake:
                 self._stop = True
@@ -204,14 +234,38 @@ class Trainer:
             self.stop()
             self._build(self.exp.train.seed if seed is None else seed)
 
+    def restart(self) -> None:
+        """Back to this run's initial weights (keeping the live learning rate, budget and
+        speed) and train at once: the way on after a divergence."""
+        with self._cmd:
+            self.stop()
+            self._build(self.seed)
+            self.start()
+
     def set_lr(self, lr: float) -> None:
         """Change the base learning rate mid-run; the schedule keeps applying to it."""
-        if not (isinstance(lr, int | float) and 0 < lr <= 1e4):
+        if not (isinstance(lr, int | float) and not isinstance(lr, bool) and 0 < lr <= 1e4):
             raise ValueError(f"train.optimizer.lr must be between 0 and 10000, got {lr!r}")
         self.lr = float(lr)
+        self._republish()
 
-    def set_epochs(self, epochs: int) -> None:
-        self.epochs = max(int(epochs), 1)
+    def set_epochs(self, epochs: int | None) -> None:
+        """Change the epoch budget, live; None trains until paused or stopped."""
+        if epochs is None and self.exp.train.schedule.name in NEEDS_RUN_LENGTH:
+            raise ValueError(f"train.schedule: the {self.exp.train.schedule.name} schedule "
+                             "needs an epoch budget")
+        self.epochs = None if epochs is None else max(int(epochs), 1)
+        self._republish()
+
+    def set_speed(self, steps_per_sec: float | None) -> None:
+        """About this many steps per second, live; None is full speed."""
+        if steps_per_sec is not None and not (
+                isinstance(steps_per_sec, int | float) and not isinstance(steps_per_sec, bool)
+                and 0 < steps_per_sec <= MAX_SPEED):
+            raise ValueError(f"speed must be between 0 and {MAX_SPEED:g} steps per second or "
+                             f"None (full speed), got {steps_per_sec!r}")
+        self.speed = None if steps_per_sec is None else float(steps_per_sec)
+        self._republish()
 
     def wait(self, timeout: float = 30.0) -> bool:
         """Block until the background thread is idle (paused or ended)."""
@@ -235,22 +289,30 @@ class Trainer:
         return self._snapshot
 
     # the loop -----------------------------------------------------------------------------
+    def _done(self) -> bool:
+        return self.epochs is not None and self.epoch >= self.epochs
+
+    def _claim(self) -> str:
+        """RUNNING when a run slot is free (or none are shared), else QUEUED. Claimed before
+        the status is published, so a free slot never shows as a queue, even for an instant."""
+        return RUNNING if self.slots is None or self.slots.acquire(self) else QUEUED
+
     def _ensure_thread(self) -> None:
         if self.alive:
             return
-        if self.status in (FINISHED, FAILED) and self.epoch >= self.epochs:
+        if self.status in (FINISHED, FAILED) and self._done():
             return
         self._stop = False
-        # Running from the moment start() returns, so a reader never sees the old status.
-        self.status = RUNNING
+        # Running (or queued) from the moment start() returns: a reader never sees the old
+        # status. The loop keeps this status; its first _next claims a slot if it has none.
+        self.status = self._claim()
         self._publish()
         self._thread = threading.Thread(target=self._loop, name="np-trainer", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
         self.error = None
-        # Not RUNNING when slots are shared: the first _next must take the slow path and claim one.
-        self.status, self.stop_reason = (RUNNING if self.slots is None else QUEUED), None
+        self.stop_reason = None
         self._rate = (self.step, time.perf_counter(), self._rate[2])
         self._cpu_mark = (time.thread_time(), self.cpu_seconds)
         try:
@@ -263,6 +325,8 @@ class Trainer:
                 self._elapsed += time.perf_counter() - t0
                 if t0 - self._rate[1] > PUBLISH_EVERY:
                     self._publish()
+                if self.speed is not None:
+                    self._pace(t0)
         except Exception as e:  # kept in the snapshot; the process lives on
             self.status, self.stop_reason = FAILED, "error"
             self.error = f"{type(e).__name__}: {e}"
@@ -277,17 +341,33 @@ class Trainer:
                 self.slots.release(self)
             self._publish()
 
+    def _pace(self, started: float) -> None:
+        """Hold the loop so that a step takes 1/speed seconds. It sleeps with no lock held,
+        in short slices, so pause, stop and a new speed act at once."""
+        while True:
+            speed = self.speed
+            if speed is None or self._stop or (self._paused and not self._budget):
+                return
+            now = time.perf_counter()
+            left = started + 1.0 / speed - now
+            if left <= 0:
+                return
+            if self._rate[0] != self.step and now - self._rate[1] > PUBLISH_EVERY / 2:
+                self._publish()  # show the step now, not after the wait
+                continue
+            time.sleep(min(left, PACE_SLICE))
+
     def _next(self) -> bool:
         """Whether to take another step; waits here while paused."""
         if (self.status == RUNNING and not (self._stop or self._paused or self._budget)
-                and self.epoch < self.epochs):
+                and (self.epochs is None or self.epoch < self.epochs)):
             return True  # the hot path: nothing was asked, so no lock is taken
         with self._wake:
             while True:
                 if self._stop:
                     self.status, self.stop_reason = STOPPED, "stopped"
                     return False
-                if self.epoch >= self.epochs:
+                if self._done():
                     self.status, self.stop_reason = FINISHED, self.stop_reason or "epochs"
                     return False
                 if self.status == FINISHED:  # early stopping
@@ -356,7 +436,8 @@ class Trainer:
         self._emit("after_backward")
 
         lr = self.lr if tr.schedule.name == "constant" else self.lr * lr_factor(
-            tr.schedule, self.step, self.steps_per_epoch, self.epochs * self.steps_per_epoch)
+            tr.schedule, self.step, self.steps_per_epoch,
+            None if self.epochs is None else self.epochs * self.steps_per_epoch)
         if lr != self._applied_lr:
             for g in self.optimizer.param_groups:
                 g["lr"] = lr
@@ -369,7 +450,7 @@ class Trainer:
         if self._batch >= self.steps_per_epoch:
             self._batch = 0
             self.epoch += 1
-            if self.epoch % tr.eval_every == 0 or self.epoch >= self.epochs:
+            if self.epoch % tr.eval_every == 0 or self._done():
                 self._evaluate()
             self._emit("epoch_end")
 
@@ -440,13 +521,21 @@ class Trainer:
         if now > last_t and self.step > last_step:
             rate = (self.step - last_step) / (now - last_t)
         self._rate = (self.step, now, rate)
-        self._version += 1
         evals = self.eval_history.arrays()
         final = {k: float(v[-1]) for k, v in evals.items() if len(v)}
         self._snapshot = Snapshot(
             status=self.status, step=self.step, epoch=self.epoch, epochs=self.epochs,
             steps_per_epoch=self.steps_per_epoch, lr=self.lr, steps_per_sec=rate,
             elapsed=self._elapsed, steps=self.step_history.arrays(), evals=evals,
-            probes={p.name: p.result() for p in self.probes}, version=self._version,
+            probes={p.name: p.result() for p in self.probes}, version=next(_VERSIONS),
             stop_reason=self.stop_reason, error=self.error, nonfinite=self.nonfinite,
-            seed=self.seed, final=final, cpu_seconds=self.cpu_seconds)
+            seed=self.seed, final=final, cpu_seconds=self.cpu_seconds, speed=self.speed)
+
+    def _republish(self) -> None:
+        """Publish a changed setting at once. It copies the last snapshot rather than reading
+        the histories, which the training thread may be writing at this moment."""
+        with self._pub_lock:
+            if self._snapshot is not None:
+                self._snapshot = dataclasses.replace(
+                    self._snapshot, epochs=self.epochs, lr=self.lr, speed=self.speed,
+                    version=next(_VERSIONS))

@@ -84,7 +84,10 @@ def pydantic_issues(err: ValidationError) -> list[Issue]:
 
 
 def check(exp: Experiment) -> tuple[DataBundle, Plan]:
-    """The checks that need the registries: data, task, loss, graph, probes, device."""
+    """The checks that need the registries: data, task, loss, graph, probes, device, and
+    the server's budget (before anything is built)."""
+    from engine.budget import check_budget
+    from engine.optim import NEEDS_RUN_LENGTH
     from engine.probes import PROBES
     from engine.tasks import TASKS
 
@@ -103,6 +106,11 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
         issues.append(Issue("train.loss", f"binary cross-entropy needs 2 classes, "
                             f"{exp.data.name} has {data.n_outputs}; use cross_entropy",
                             "loss_task"))
+    if tr.epochs is None and tr.schedule.name in NEEDS_RUN_LENGTH:
+        issues.append(Issue("train.schedule", f"the {tr.schedule.name} schedule is shaped over "
+                            "the whole run, so it needs an epoch budget; set train.epochs to a "
+                            "number, or choose the constant, step or exponential schedule",
+                            "schedule_needs_epochs"))
     if tr.device not in ("auto", *available_devices()):
         issues.append(Issue("train.device", f"{tr.device} is not available here (available: "
                             f"{', '.join(available_devices())}); choose auto", "device"))
@@ -115,6 +123,7 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
     if issues:
         raise SpecError(issues)
     plan = plan_model(exp.model, data.input_shape)
+    check_budget(plan, tr.batch_size, data)
     problem = task_type.make(tr, data).output_problem(plan.output_shape)
     if problem:
         last = plan.by_id(plan.output_id)

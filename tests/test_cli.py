@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -165,3 +166,38 @@ def test_bad_arguments_are_a_usage_error_not_a_traceback(capsys) -> None:
         main(["run", "xor_hidden", "--epochs", "many"])
     assert info.value.code == 2
     assert "invalid int value" in capsys.readouterr().err
+
+
+def test_run_without_an_epoch_budget_needs_epochs(tmp_path: Path, spec, capsys) -> None:
+    f = tmp_path / "endless.json"
+    f.write_text(json.dumps(spec(epochs=None)), encoding="utf-8")
+    assert main(["run", str(f)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: train.epochs: this experiment has no epoch budget (in the app it trains until "
+        "stopped); give one here with --epochs N")
+    assert main(["run", str(f), "--epochs", "2"]) == 0
+    assert "status: finished (epochs)   steps: 10   epochs: 2" in capsys.readouterr().out
+
+
+def test_budget_scale_raises_the_resource_budget(tmp_path: Path, spec, capsys,
+                                                 monkeypatch) -> None:
+    monkeypatch.delenv("NP_BUDGET_SCALE", raising=False)
+    monkeypatch.delenv("NP_MAX_PARAMS", raising=False)
+    # Four layers of 2,048 units: 12.6 million parameters, over the default 10 million.
+    nodes = [{"id": f"h{i}", "type": "linear", "params": {"units": 2048}} for i in range(4)]
+    f = tmp_path / "big.json"
+    f.write_text(json.dumps(spec([*nodes, {"id": "out", "type": "linear",
+                                           "params": {"units": 2}}])), encoding="utf-8")
+    assert main(["validate", str(f)]) == 1
+    assert capsys.readouterr().out.strip() == (
+        f"{f}: model: the model has 12.6 million parameters, over this server's limit of 10 "
+        "million (the largest layer is h1 with 4.2 million); use fewer or smaller layers")
+    assert main(["validate", str(f), "--budget-scale", "2"]) == 0
+    assert capsys.readouterr().out.strip() == f"{f}: ok"
+    assert "NP_BUDGET_SCALE" not in os.environ  # for this command only
+    with pytest.raises(SystemExit):
+        main(["validate", str(f), "--budget-scale", "0"])
+    assert "must be a positive number" in capsys.readouterr().err
+    assert "--budget-scale" in subprocess.run(
+        [sys.executable, "-m", "engine", "run", "--help"], cwd=ROOT, capture_output=True,
+        text=True, timeout=60).stdout

@@ -14,6 +14,7 @@ import pytest
 from engine import Experiment, SpecError, load_experiment
 from engine.presets import (
     MAX_SHARE,
+    OLD_SHARE_PREFIX,
     PRESET_DIR,
     SHARE_PREFIX,
     canonical_json,
@@ -26,10 +27,13 @@ from engine.presets import (
     save_experiment,
     write_atomic,
 )
+from engine.share_words import SHARE_DICTIONARY
+from engine.spec import sparse_dict
 
 REQUIRED = ("spiral", "xor_hidden", "xor_perceptron", "circle", "spiral_linear", "sine", "iris",
             "spiral_multi")
 PRESETS = list_presets()
+DICTIONARY_ADLER32, DICTIONARY_LENGTH = 4130418106, 1661  # of engine/share_words.py, frozen
 
 
 def test_the_required_presets_exist() -> None:
@@ -110,11 +114,66 @@ def test_canonical_json_is_sorted_and_compact() -> None:
 def test_share_round_trip_for_every_preset(name: str) -> None:
     exp = load_preset(name)
     text = encode_share(exp)
-    assert re.fullmatch(r"np1\.[A-Za-z0-9_-]+", text), text[:40]
-    assert decode_share(text) == exp.to_dict()
+    assert re.fullmatch(r"np2\.[A-Za-z0-9_-]+", text), text[:40]
+    assert decode_share(text) == sparse_dict(exp)
+    assert load_experiment(decode_share(text)) == exp
     assert experiment_from_share(text) == exp
-    assert encode_share(exp.to_dict()) == text  # canonical: the same spec, the same link
-    assert decode_share(f"  {text}\n") == exp.to_dict()  # pasted with whitespace
+    assert canonical_json(experiment_from_share(text)) == canonical_json(exp)
+    # The same spec, the same link, however it was reached.
+    assert encode_share(load_experiment(exp.to_dict())) == text
+    assert decode_share(f"  {text}\n") == sparse_dict(exp)  # pasted with whitespace
+
+
+def old_link(spec: Experiment | dict) -> str:
+    """A link as the first codec wrote it: the full canonical form, plain zlib."""
+    raw = zlib.compress(canonical_json(spec).encode("utf-8"), 9)
+    return OLD_SHARE_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+@pytest.mark.parametrize("name", ["spiral", "vanishing_residual"])
+def test_old_full_form_links_still_open(name: str) -> None:
+    exp = load_preset(name)
+    assert decode_share(old_link(exp)) == exp.to_dict()
+    assert experiment_from_share(old_link(exp)) == exp
+
+
+def test_links_are_short() -> None:
+    # The spiral's link was 863 characters in the full form.
+    assert len(encode_share(load_preset("spiral"))) < 400
+    for name in PRESETS:
+        assert len(encode_share(load_preset(name))) < 600, name
+
+
+def test_a_link_carries_only_what_differs_from_the_defaults(spec) -> None:
+    exp = load_experiment(spec())
+    assert decode_share(encode_share(exp)) == {
+        "schema": 1,
+        "data": {"name": "xor", "params": {"n_samples": 100}},
+        "model": {"nodes": [
+            {"id": "h1", "type": "linear", "params": {"units": 8, "activation": "tanh"}},
+            {"id": "out", "type": "linear", "params": {"units": 2}}]},
+        "train": {"device": "cpu", "epochs": 5},
+        "probes": [],
+    }
+    bare = load_experiment({"schema": 1, "model": exp.to_dict()["model"]})
+    assert sparse_dict(bare) == {"schema": 1, "model": sparse_dict(exp)["model"]}
+
+
+def test_sparse_dict_keeps_a_changed_field_inside_a_default_section(spec) -> None:
+    # Fields are compared with their section's own defaults: what fills a partial section.
+    exp = load_experiment(spec(optimizer={"name": "sgd", "lr": 0.5}, epochs=None,
+                               regularization={"l2": 0.001}))
+    d = sparse_dict(exp)
+    assert d["train"] == {"device": "cpu", "epochs": None, "optimizer": {"lr": 0.5},
+                          "regularization": {"l2": 0.001}}
+    assert load_experiment(d) == exp
+
+
+def test_the_share_dictionary_never_changes() -> None:
+    # Every np2 link already shared depends on these exact bytes; a new dictionary needs a
+    # new prefix, with this one kept for the old links.
+    assert zlib.adler32(SHARE_DICTIONARY) == DICTIONARY_ADLER32
+    assert len(SHARE_DICTIONARY) == DICTIONARY_LENGTH
 
 
 def _code(text: str) -> str:
@@ -142,7 +201,7 @@ def test_one_changed_character_anywhere_is_caught() -> None:
             assert e.code == "share_damaged", (i, str(e))
         else:
             # Only the last character's unused low bits may change without effect.
-            assert decoded == exp.to_dict() and i == len(good) - 1, i
+            assert decoded == sparse_dict(exp) and i == len(good) - 1, i
 
 
 def test_truncated_strings_are_caught() -> None:
@@ -164,10 +223,10 @@ def test_base64_padding_and_stray_characters_never_change_the_spec() -> None:
     exp = load_preset("xor_hidden")
     good = encode_share(exp)
     for pad in ("=", "=="):
-        assert decode_share(good + pad) == exp.to_dict()
+        assert decode_share(good + pad) == sparse_dict(exp)
     for odd in (good + "==A", good[:10] + "!" + good[10:], good + "=" * 9):
         try:
-            assert decode_share(odd) == exp.to_dict()
+            assert decode_share(odd) == sparse_dict(exp)
         except SpecError as e:
             assert e.code == "share_damaged"
 
@@ -177,20 +236,32 @@ def test_two_links_glued_together_are_caught() -> None:
     assert _code(a + b) == "share_damaged"
 
 
-@pytest.mark.parametrize("text", ["", "   ", "hello", "np2.eJwLycgs", "NP1.abc",
+@pytest.mark.parametrize("text", ["", "   ", "hello", "np3.eJwLycgs", "NP1.abc", "NP2.abc",
                                   "https://x.org/?s=np1.abc", '{"schema": 1}'])
 def test_a_wrong_prefix(text: str) -> None:
     assert _code(text) == "share_prefix"
 
 
-def _payload(raw: bytes) -> str:
-    return SHARE_PREFIX + base64.urlsafe_b64encode(zlib.compress(raw)).decode().rstrip("=")
+def _payload(raw: bytes, prefix: str = OLD_SHARE_PREFIX) -> str:
+    if prefix == OLD_SHARE_PREFIX:
+        packed = zlib.compress(raw)
+    else:
+        deflate = zlib.compressobj(zdict=SHARE_DICTIONARY)
+        packed = deflate.compress(raw) + deflate.flush()
+    return prefix + base64.urlsafe_b64encode(packed).decode().rstrip("=")
+
+
+def test_a_new_body_under_the_old_prefix_is_caught() -> None:
+    # zlib's header names the dictionary it needs, so the old reader cannot misread it.
+    body = _payload(b'{"schema": 1}', SHARE_PREFIX)[len(SHARE_PREFIX):]
+    assert _code(OLD_SHARE_PREFIX + body) == "share_damaged"
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2, 3]", b'"a string"', b"\xff\xfe",
                                  b"", b"null"])
 def test_payloads_that_are_not_a_json_object(raw: bytes) -> None:
     assert _code(_payload(raw)) == "share_damaged"
+    assert _code(_payload(raw, SHARE_PREFIX)) == "share_damaged"
 
 
 def test_base64_that_is_not_compressed_data() -> None:
@@ -199,8 +270,9 @@ def test_base64_that_is_not_compressed_data() -> None:
     assert _code(SHARE_PREFIX + "!!!!") == "share_damaged"
 
 
-def test_a_decompression_bomb_is_refused() -> None:
-    bomb = _payload(b'{"a": "' + b"x" * 5_000_000 + b'"}')
+@pytest.mark.parametrize("prefix", [SHARE_PREFIX, OLD_SHARE_PREFIX])
+def test_a_decompression_bomb_is_refused(prefix: str) -> None:
+    bomb = _payload(b'{"a": "' + b"x" * 5_000_000 + b'"}', prefix)
     assert len(bomb) < MAX_SHARE
     assert _code(bomb) == "share_damaged"
 

@@ -398,3 +398,40 @@ def test_probe_parameters_are_checked_against_their_declarations() -> None:
     assert [i.path for i in e.value.issues] == ["probes[0].params", "probes[1].params"]
     assert "resolution must be between 10 and 200" in str(e.value)
     assert "unknown parameter 'colour'" in str(e.value)
+
+
+def test_no_epoch_budget_is_allowed_and_its_schedules_checked(spec) -> None:
+    # As TensorFlow Playground: train until paused or stopped (issue 7, defect 12).
+    exp = load_experiment(spec(epochs=None))
+    assert exp.train.epochs is None and exp.to_dict()["train"]["epochs"] is None
+    assert load_experiment({"schema": 1, "model": exp.to_dict()["model"]}).train.epochs == 100
+    for name in ("constant", "step", "exponential"):
+        load_experiment(spec(epochs=None, schedule={"name": name}))
+    for name in ("cosine", "one_cycle"):
+        assert one_issue(spec(epochs=None, schedule={"name": name})) == (
+            f"train.schedule: the {name} schedule is shaped over the whole run, so it needs an "
+            "epoch budget; set train.epochs to a number, or choose the constant, step or "
+            "exponential schedule")
+    with pytest.raises(SpecError) as info:
+        load_experiment(spec(epochs=None, schedule={"name": "cosine"}))
+    assert info.value.code == "schedule_needs_epochs"
+
+
+def test_a_schedule_that_needs_the_run_length_says_so_without_one() -> None:
+    from engine.optim import NEEDS_RUN_LENGTH, lr_factor
+    from engine.spec import ScheduleSpec
+
+    assert lr_factor(ScheduleSpec(name="step"), 50, 10, None) == 0.5 ** 0
+    for name in NEEDS_RUN_LENGTH:
+        with pytest.raises(ValueError, match="train.schedule"):
+            lr_factor(ScheduleSpec(name=name), 5, 10, None)
+
+
+def test_output_units_message_reads_as_a_sentence(spec) -> None:
+    s = spec()
+    s["model"]["nodes"][-1]["params"]["units"] = 3
+    assert one_issue(s) == ("model.nodes[1] (out): the model's output has shape [3], but 2 "
+                            "classes need shape [2]; set the last layer's units to 2")
+    r = spec(data="sine")
+    assert one_issue(r) == ("model.nodes[1] (out): the model's output has shape [2], but one "
+                            "target value needs shape [1]; set the last layer's units to 1")

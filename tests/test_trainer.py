@@ -634,3 +634,259 @@ def test_a_second_trainer_queues_until_the_first_pauses(spec) -> None:
         second.stop()
     assert not first.alive and not second.alive
     assert slots.in_use == 0
+
+
+# What the pages need is recorded whatever the spec lists (issue 7, defect 1) -----------------
+
+def test_probe_specs_add_what_the_pages_need_at_the_probes_own_cadence() -> None:
+    from engine.probes import probe_specs
+    from engine.spec import DEFAULT_PROBES, ProbeSpec
+
+    assert {p.name: p.every for p in DEFAULT_PROBES} == {
+        p.name: PROBES.get(p.name).default_every for p in DEFAULT_PROBES}
+    assert probe_specs([], ["boundary", "gradient_flow"]) == [
+        ProbeSpec(name="boundary", every=10), ProbeSpec(name="gradient_flow", every=20)]
+    # The spec's entry tunes the cadence and parameters; the spec's extras stay.
+    tuned = ProbeSpec(name="boundary", every=3, params={"resolution": 20})
+    extra = ProbeSpec(name="weight_norm", every=7)
+    assert probe_specs([extra, tuned], ["boundary", "evaluation", "boundary"]) == [
+        extra, tuned, ProbeSpec(name="evaluation", every=1)]
+    with pytest.raises(ValueError, match="unknown probe 'boundry'; did you mean boundary"):
+        probe_specs([], ["boundry"])
+
+
+def test_a_trainer_records_the_probes_its_pages_need(spec) -> None:
+    # The presets list no boundary probe, and the Playground's pictures come from it.
+    t = Trainer(spec(data_params={"n_samples": 100}, epochs=3), needs=["boundary"])
+    assert [(p.name, p.every) for p in t.probes] == [("boundary", 10)]
+    snap = t.run()
+    assert snap.probes["boundary"] is not None and snap.probes["boundary"]["step"] == snap.step
+    tuned = spec(probes=[{"name": "boundary", "every": 4}, {"name": "weight_norm"}])
+    t = Trainer(tuned, needs=["boundary", "evaluation"])
+    assert [(p.name, p.every) for p in t.probes] == [
+        ("boundary", 4), ("weight_norm", 10), ("evaluation", 1)]
+    t.reset()  # a rebuild keeps them
+    assert [p.name for p in t.probes] == ["boundary", "weight_norm", "evaluation"]
+    with pytest.raises(ValueError):
+        Trainer(spec(), needs=["no_such_probe"])
+
+
+# Snapshot versions never repeat (defect 2) ----------------------------------------------------
+
+def test_snapshot_versions_never_repeat_across_trainers_and_resets(spec) -> None:
+    first = Trainer(spec(epochs=2))
+    seen = [first.snapshot().version, first.run().version]
+    first.reset()
+    seen.append(first.snapshot().version)  # a reset used to start again at 1
+    second = Trainer(spec(epochs=2))  # so did a new trainer for an edited experiment
+    seen += [second.snapshot().version, second.run().version]
+    assert len(set(seen)) == len(seen) and seen == sorted(seen), seen
+
+
+# Stop ends the run; restart; no queue with a free slot (defects 4 and 8) ----------------------
+
+def test_start_after_stop_begins_a_new_run_from_the_initial_weights(spec) -> None:
+    fresh = Trainer(long_spec(spec))
+    fresh.step_n(5)
+    assert until(lambda: fresh.snapshot().status == "paused" and fresh.snapshot().step == 5)
+    fresh.stop()
+
+    t = Trainer(long_spec(spec))
+    initial = weights(t)
+    t.set_lr(0.05)
+    t.step_n(20)
+    assert until(lambda: t.snapshot().status == "paused" and t.snapshot().step == 20)
+    t.stop()
+    snap = t.snapshot()
+    assert (snap.status, snap.step) == ("stopped", 20)
+    t.step_n(5)  # as start() would, but stopping at a known step
+    assert until(lambda: t.snapshot().status == "paused" and t.snapshot().step == 5)
+    snap = t.snapshot()
+    assert snap.steps["step"].tolist() == [1, 2, 3, 4, 5]  # a new history, not 21..25
+    assert snap.seed == fresh.snapshot().seed and snap.lr == 0.05  # the live lr is kept
+    t.stop()
+    t.reset()
+    assert all(torch.equal(initial[k], v) for k, v in weights(t).items())
+
+    # start() itself: the thread starts again at step 0, not at the stopped step.
+    t = Trainer(long_spec(spec))
+    t.start()
+    assert until(lambda: t.snapshot().step > 200)
+    t.stop()
+    stopped_at = t.snapshot().step
+    t.start()
+    assert t.snapshot().step < stopped_at and t.snapshot().status == "running"
+    assert until(lambda: t.snapshot().step > 0)
+    first_logged = t.snapshot().steps["step"][0]
+    t.stop()
+    assert first_logged == 1
+    assert t.run(epochs=1).steps["step"][0] == 1  # a run in this thread starts afresh too
+
+
+def test_restart_after_a_divergence_trains_from_the_start_with_the_new_lr(spec) -> None:
+    t = Trainer(spec(mlp(32, 32), data="spiral", data_params={"n_samples": 500}, epochs=200,
+                     optimizer={"name": "sgd", "lr": 1000}))
+    initial = weights(t)
+    t.start()
+    assert until(lambda: t.snapshot().stop_reason == "nonfinite")
+    t.set_lr(0.03)
+    t.set_epochs(300)
+    t.start()  # resuming keeps the blown-up weights: it diverges again at once
+    assert until(lambda: t.snapshot().status == "paused")
+    assert t.snapshot().stop_reason == "nonfinite"
+    t.pause()
+    t.restart()
+    snap = t.snapshot()
+    assert snap.status in ("running", "paused", "finished") and snap.nonfinite is None
+    assert until(lambda: t.snapshot().step > 200)
+    t.pause()
+    assert until(lambda: t.snapshot().status == "paused")
+    snap = t.snapshot()
+    assert snap.stop_reason is None and snap.nonfinite is None, snap.nonfinite
+    assert (snap.lr, snap.epochs) == (0.03, 300)
+    loss = snap.steps["loss"]
+    assert np.isfinite(loss).all() and loss[-20:].mean() < loss[:20].mean()
+    t.stop()
+    t.reset()
+    assert all(torch.equal(initial[k], v) for k, v in weights(t).items())
+
+
+def watch_statuses(t: Trainer) -> list[str]:
+    """Every status the trainer publishes, from now on."""
+    seen: list[str] = []
+    publish = t._publish_now
+
+    def recording() -> None:
+        publish()
+        seen.append(t._snapshot.status)
+
+    t._publish_now = recording
+    return seen
+
+
+def test_starting_with_a_free_slot_never_shows_a_queue(spec) -> None:
+    slots = RunSlots(1)
+    t = Trainer(long_spec(spec), slots=slots)
+    seen = watch_statuses(t)
+    try:
+        t.start()
+        assert t.snapshot().status == "running"  # at once, not after the thread claims it
+        assert until(lambda: t.snapshot().step > 20)
+        t.stop()
+        t.start()  # Stop then Train: nothing else is training
+        assert until(lambda: t.snapshot().step > 20)
+        t.pause()
+        assert until(lambda: t.snapshot().status == "paused")
+        t.start()
+        assert until(lambda: t.snapshot().step > 40)
+        t.restart()
+        assert until(lambda: t.snapshot().step > 20)
+    finally:
+        t.stop()
+    assert "queued" not in seen, seen
+    assert slots.in_use == 0
+
+
+def test_resume_with_the_slot_taken_shows_the_queue_at_once(spec) -> None:
+    slots = RunSlots(1)
+    first, second = Trainer(long_spec(spec), slots=slots), Trainer(long_spec(spec), slots=slots)
+    try:
+        first.step_n(3)
+        assert until(lambda: first.snapshot().status == "paused")
+        second.start()
+        assert until(lambda: second.snapshot().step > 0)
+        seen = watch_statuses(first)
+        first.start()
+        assert first.snapshot().status == "queued"
+        time.sleep(0.2)
+        assert first.snapshot().step == 3 and "running" not in seen, seen
+    finally:
+        first.stop()
+        second.stop()
+
+
+# Settings published at once; no epoch budget (defects 8 and 12) -------------------------------
+
+def test_set_epochs_and_set_lr_publish_at_once(spec) -> None:
+    t = Trainer(spec(epochs=150))
+    before = t.snapshot()
+    t.set_epochs(3000)
+    snap = t.snapshot()
+    assert (snap.epochs, snap.status) == (3000, "ready") and snap.version > before.version
+    t.set_lr(0.5)
+    assert t.snapshot().lr == 0.5 and t.snapshot().version > snap.version
+    # While running too, without waiting for the next publication of the thread.
+    t = Trainer(long_spec(spec))
+    t.start()
+    assert until(lambda: t.snapshot().step > 5)
+    t.set_epochs(123_456)
+    assert t.snapshot().epochs == 123_456
+    t.stop()
+
+
+def test_without_an_epoch_budget_it_trains_until_stopped(spec) -> None:
+    t = Trainer(spec(epochs=None))  # 10 steps per epoch
+    assert t.snapshot().epochs is None and t.snapshot().progress == 0.0
+    t.start()
+    assert until(lambda: t.snapshot().epoch > 12)
+    snap = t.snapshot()
+    assert snap.status == "running" and snap.progress == 0.0 and snap.epochs is None
+    t.set_epochs(snap.epoch + 2)  # a budget set live ends the run there
+    assert until(lambda: not t.alive)
+    snap = t.snapshot()
+    assert (snap.status, snap.stop_reason, snap.epoch) == ("finished", "epochs", snap.epochs)
+    t.set_epochs(None)
+    t.start()  # and removing it trains on
+    assert until(lambda: t.snapshot().epoch > snap.epoch + 2)
+    t.stop()
+    with pytest.raises(ValueError, match="pass epochs"):
+        Trainer(spec(epochs=None)).run()
+    assert Trainer(spec(epochs=None)).run(epochs=2).epoch == 2
+
+
+def test_no_budget_is_refused_with_a_schedule_that_needs_the_run_length(spec) -> None:
+    t = Trainer(spec(epochs=10, schedule={"name": "one_cycle"}))
+    with pytest.raises(ValueError, match="train.schedule"):
+        t.set_epochs(None)
+    assert t.snapshot().epochs == 10
+    t = Trainer(spec(epochs=None, schedule={"name": "exponential", "gamma": 0.9}))
+    assert t.run(epochs=2).steps["lr"][-1] < 0.03
+
+
+# Speed (defect 12) ------------------------------------------------------------------------------
+
+def test_a_chosen_speed_is_kept_and_stop_stays_instant(spec) -> None:
+    t = Trainer(long_spec(spec))
+    t.set_speed(20)
+    assert t.snapshot().speed == 20
+    t.start()
+    assert until(lambda: t.snapshot().step >= 2)
+    s0, t0 = t.snapshot().step, time.perf_counter()
+    time.sleep(1.5)
+    rate = (t.snapshot().step - s0) / (time.perf_counter() - t0)
+    assert 12 <= rate <= 24, rate
+    assert 12 <= t.snapshot().steps_per_sec <= 24, t.snapshot().steps_per_sec
+
+    t.set_speed(1)  # live
+    time.sleep(0.3)
+    held = t.snapshot().step
+    time.sleep(1.1)
+    assert t.snapshot().step - held <= 2
+    t0 = time.perf_counter()
+    t.pause()
+    assert until(lambda: t.snapshot().status == "paused", timeout=1)
+    assert time.perf_counter() - t0 < 0.2
+    t.start()
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    t.stop()
+    assert time.perf_counter() - t0 < 0.2 and not t.alive
+    assert t.snapshot().status == "stopped"
+
+    t.set_speed(None)  # full speed again
+    t.start()
+    assert until(lambda: t.snapshot().step > 200, timeout=10)
+    t.stop()
+    for bad in (0, -1, float("nan"), True, "fast"):
+        with pytest.raises(ValueError):
+            t.set_speed(bad)

@@ -173,12 +173,8 @@ class Session:
             if self.trainer is None or key != self._trainer_key:
                 if self.trainer is not None:
                     self.trainer.stop()
-                # TEMPORARY until the engine's needs/speed API lands (lead removes this).
-                if hasattr(Trainer, "set_speed"):
-                    self.trainer = Trainer(self.exp, slots=run_slots(), needs=NEEDED_PROBES)
-                    self.trainer.set_speed(self.speed)
-                else:
-                    self.trainer = Trainer(self.exp, slots=run_slots())
+                self.trainer = Trainer(self.exp, slots=run_slots(), needs=NEEDED_PROBES)
+                self.trainer.set_speed(self.speed)
                 self._trainer_key = key
             return self.trainer
 
@@ -190,7 +186,7 @@ class Session:
     def set_speed(self, steps_per_sec: float | None) -> None:
         """A viewing choice, not part of the experiment: it is kept across rebuilds."""
         self.speed = steps_per_sec
-        if self.trainer is not None and hasattr(self.trainer, "set_speed"):
+        if self.trainer is not None:
             self.trainer.set_speed(steps_per_sec)
 
     def new_weights(self, seed: int) -> list[Issue]:

@@ -54,6 +54,7 @@ def kind_of(act: nn.Module) -> str:
 @register
 class Activations(Probe):
     name = "activations"
+    default_every = 100
     help = "Per activation layer: mean, spread, dead and saturated units, histograms."
 
     def on_run_start(self, trainer: Trainer) -> None:

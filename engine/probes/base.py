@@ -8,10 +8,12 @@ tensors, because it is copied into snapshots that other threads read.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from engine.params import Param
 from engine.registry import Registry
+from engine.spec import ProbeSpec
 
 if TYPE_CHECKING:
     from engine.trainer import Trainer
@@ -24,9 +26,12 @@ class Probe:
     name: ClassVar[str] = "probe"
     help: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
+    # Steps between recordings when nobody chose a cadence: one that keeps the probe inside
+    # the 10% overhead budget.
+    default_every: ClassVar[int] = 10
 
-    def __init__(self, every: int = 10, **params: Any) -> None:
-        self.every = every
+    def __init__(self, every: int | None = None, **params: Any) -> None:
+        self.every = type(self).default_every if every is None else every
         self.options = params
         self._handles: list[Any] = []
 
@@ -62,3 +67,19 @@ PROBES: Registry[type[Probe]] = Registry("probe")
 def register(cls: type[Probe]) -> type[Probe]:
     PROBES.register(cls)
     return cls
+
+
+def probe_specs(spec_probes: Iterable[ProbeSpec], needs: Iterable[str] = ()) -> list[ProbeSpec]:
+    """What a trainer records: the spec's probes (their cadence and parameters as written),
+    then each probe the pages need that the spec leaves out, at the probe's own cadence.
+
+    A page must never depend on a spec happening to list a probe; the spec only tunes."""
+    out = list(spec_probes)
+    listed = {p.name for p in out}
+    for name in needs:
+        if name not in PROBES:
+            raise ValueError(f"needs: {PROBES.unknown(name)}")
+        if name not in listed:
+            listed.add(name)
+            out.append(ProbeSpec(name=name, every=PROBES.get(name).default_every))
+    return out

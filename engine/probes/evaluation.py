@@ -32,6 +32,7 @@ def subsample(n: int, most: int) -> np.ndarray:
 @register
 class Evaluation(Probe):
     name = "evaluation"
+    default_every = 1
     help = "Confusion matrix (classification) or predicted vs true (regression) on the test set."
     params = (Param("min_interval", float, 0.5, "Seconds between recordings.", min=0.0,
                     max=600.0),)

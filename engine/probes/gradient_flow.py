@@ -47,6 +47,7 @@ def per_node(norms: list[float], sizes: list[int]) -> list[float]:
 @register
 class GradientFlow(Probe):
     name = "gradient_flow"
+    default_every = 20
     help = "Per layer: gradient norm, weight norm and update/weight ratio over time."
 
     def on_run_start(self, trainer: Trainer) -> None:

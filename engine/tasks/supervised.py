@@ -22,11 +22,14 @@ class Supervised:
 
     def output_problem(self, out_shape: tuple[int, ...]) -> str | None:
         if out_shape != (self.units,):
-            what = (f"{self.n_outputs} classes" if self.kind == "classification"
-                    else f"{self.n_outputs} target value(s)")
+            n = self.n_outputs
             if self.loss_name == "bce":
-                what = "binary cross-entropy (one logit)"
-            return (f"the model's output has shape {list(out_shape)} but {what} need(s) "
+                what = "binary cross-entropy (one logit) needs"
+            elif self.kind == "classification":
+                what = f"{n} classes need"
+            else:
+                what = "one target value needs" if n == 1 else f"{n} target values need"
+            return (f"the model's output has shape {list(out_shape)}, but {what} shape "
                     f"[{self.units}]; set the last layer's units to {self.units}")
         return None
 

@@ -8,15 +8,24 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from engine.presets import decode_share, encode_share, list_presets, load_preset
+from engine import Experiment, load_experiment
+from engine.presets import (
+    SHARE_PREFIX,
+    decode_share,
+    encode_share,
+    list_presets,
+    load_preset,
+)
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.helpers import POINTS_JS, STEP_JS, button, poll, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def share_of(url: str) -> dict:
-    return decode_share(parse_qs(urlparse(url).query)["s"][0])
+def share_of(url: str) -> Experiment:
+    """The experiment a page's address holds (links carry only what differs from the
+    defaults, so they are compared as experiments)."""
+    return load_experiment(decode_share(parse_qs(urlparse(url).query)["s"][0]))
 
 
 def test_share_link_trains_live_stops_and_closing_the_tab_ends_the_trainer(
@@ -27,7 +36,7 @@ def test_share_link_trains_live_stops_and_closing_the_tab_ends_the_trainer(
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{app_server.url}/train?s={encode_share(exp)}")
     wait_ready(page)
-    assert share_of(page.url) == exp.to_dict()  # the link restored the very experiment
+    assert share_of(page.url) == exp  # the link restored the very experiment
 
     button(page, "Train").click()
     first = poll(lambda: page.evaluate(POINTS_JS), lambda n: n > 0, timeout=20)
@@ -74,7 +83,7 @@ def test_a_link_copied_from_one_browser_opens_the_same_experiment_in_another(
     page = first.new_page()
     page.goto(f"{app_server.url}/?preset=xor_hidden")
     wait_ready(page)
-    page.wait_for_function("() => location.search.includes('s=np1.')")
+    page.wait_for_function(f"() => location.search.includes('s={SHARE_PREFIX}')")
     link = page.url
     first.close()
 
@@ -82,7 +91,7 @@ def test_a_link_copied_from_one_browser_opens_the_same_experiment_in_another(
     page = other.new_page()
     page.goto(link)
     wait_ready(page)
-    assert share_of(page.url) == load_preset("xor_hidden").to_dict()
+    assert share_of(page.url) == load_preset("xor_hidden")
     assert page.locator("section[data-testid='stSidebar']").get_by_text(
         "XOR with one hidden layer").count() > 0
     other.close()
@@ -93,7 +102,7 @@ def test_a_damaged_link_is_explained_and_falls_back(app_server, browser) -> None
     page.goto(f"{app_server.url}/train?s=np1.not-a-real-link")
     wait_ready(page)
     assert page.get_by_text("the share link is damaged or incomplete").count() > 0
-    assert share_of(page.url) == load_preset("spiral").to_dict()
+    assert share_of(page.url) == load_preset("spiral")
     page.close()
 
 
