@@ -84,6 +84,7 @@ def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
     g.add_node(INPUT)
     inputs: dict[str, tuple[str, ...]] = {}
     params: dict[str, dict[str, Any]] = {}
+    broken: set[str] = set()  # nodes whose own problem leaves their shape unknown
     for i, n in enumerate(specs):
         path = node_path(i, n.id)
         g.add_node(n.id)
@@ -91,16 +92,17 @@ def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
         inputs[n.id] = ins
         if n.type not in LAYERS:
             issues.append(Issue(path, LAYERS.unknown(n.type), "unknown_layer"))
-            continue
-        lt = LAYERS.get(n.type)
-        values, problems = resolve_params(lt.params, n.params)
-        issues += [Issue(path, p, "bad_param") for p in problems]
-        params[n.id] = values
-        if len(ins) < lt.min_inputs or (lt.max_inputs is not None and len(ins) > lt.max_inputs):
-            want = (f"at least {lt.min_inputs}" if lt.max_inputs is None
-                    else f"exactly {lt.min_inputs}")
-            issues.append(Issue(path, f"{n.type} takes {want} input(s), got {len(ins)}; "
-                                "set its inputs", "input_count"))
+        else:
+            lt = LAYERS.get(n.type)
+            values, problems = resolve_params(lt.params, n.params)
+            issues += [Issue(path, p, "bad_param") for p in problems]
+            params[n.id] = values
+            if len(ins) < lt.min_inputs or (lt.max_inputs is not None
+                                            and len(ins) > lt.max_inputs):
+                want = (f"at least {lt.min_inputs}" if lt.max_inputs is None
+                        else f"exactly {lt.min_inputs}")
+                issues.append(Issue(path, f"{n.type} takes {want} input(s), got {len(ins)}; "
+                                    "set its inputs", "input_count"))
         for src in ins:
             if src != INPUT and src not in index:
                 known = ", ".join([INPUT, *index])
@@ -108,31 +110,33 @@ def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
                                     "unknown_input"))
             else:
                 g.add_edge(src, n.id)
-    if issues:
-        raise SpecError(issues)
+        if issues and issues[-1].path == path:
+            broken.add(n.id)
 
     try:
         cycle = nx.find_cycle(g)
         ids = " -> ".join([e[0] for e in cycle] + [cycle[0][0]])
-        raise SpecError(Issue("model.nodes", f"the nodes {ids} form a cycle; a node may only "
-                              "read nodes that come before it", "cycle"))
+        raise SpecError([*issues, Issue("model.nodes", f"the nodes {ids} form a cycle; a node "
+                                        "may only read nodes that come before it", "cycle")])
     except nx.NetworkXNoCycle:
         pass
 
+    # The problems below are independent of each other and of those above: all are
+    # reported, and shapes are still checked wherever a node's inputs are known.
     sinks = [n.id for n in specs if g.out_degree(n.id) == 0]
-    if len(sinks) > 1:
-        for sid in sinks[:-1]:
-            issues.append(Issue(node_path(index[sid], sid), "its output is never used; feed it "
-                                "into a later node or remove it", "unused_node"))
-        raise SpecError(issues)
+    # An input that names no node may be meant for a node that now looks unused.
+    dangling = any(i.code == "unknown_input" for i in issues)
+    for sid in [] if dangling else sinks[:-1]:
+        issues.append(Issue(node_path(index[sid], sid), "its output is never used; feed it "
+                            "into a later node or remove it", "unused_node"))
     if g.out_degree(INPUT) == 0:
-        raise SpecError(Issue("model.nodes", "no node reads the input", "no_input"))
+        issues.append(Issue("model.nodes", "no node reads the input", "no_input"))
 
     shapes: dict[str, Shape] = {INPUT: tuple(input_shape)}
     infos: list[NodeInfo] = []
     for nid in nx.lexicographical_topological_sort(g, key=lambda k: index.get(k, -1)):
-        if nid == INPUT:
-            continue
+        if nid == INPUT or nid in broken or any(s not in shapes for s in inputs[nid]):
+            continue  # a node after a problem: its shape follows once that is fixed
         i, spec = index[nid], specs[index[nid]]
         in_shapes = [shapes[s] for s in inputs[nid]]
         lt = LAYERS.get(spec.type)
@@ -140,16 +144,21 @@ def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
             out = tuple(int(d) for d in lt.infer(params[nid], in_shapes))
         except ShapeError as e:
             got = ", ".join(f"{s} {list(shapes[s])}" for s in inputs[nid])
-            raise SpecError(Issue(node_path(i, nid), f"{e} (inputs: {got})", "shape")) from None
+            issues.append(Issue(node_path(i, nid), f"{e} (inputs: {got})", "shape"))
+            continue
         if any(d < 1 for d in out):
-            raise SpecError(Issue(node_path(i, nid), f"output shape {list(out)} is empty; "
-                                  "the input is too small for this layer", "shape"))
+            issues.append(Issue(node_path(i, nid), f"output shape {list(out)} is empty; "
+                                "the input is too small for this layer", "shape"))
+            continue
         shapes[nid] = out
         with torch.device("meta"):
             n_params = sum(p.numel() for p in lt.build(params[nid], in_shapes).parameters())
         infos.append(NodeInfo(i, nid, spec.type, params[nid], inputs[nid], tuple(in_shapes),
                               out, n_params))
-    return Plan(tuple(infos), tuple(input_shape), sinks[0], g)
+    if issues:
+        order = {node_path(i, n.id): i for i, n in enumerate(specs)}
+        raise SpecError(sorted(issues, key=lambda x: order.get(x.path, len(specs))))
+    return Plan(tuple(infos), tuple(input_shape), sinks[-1], g)
 
 
 class GraphModel(nn.Module):

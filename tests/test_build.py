@@ -10,7 +10,9 @@ from engine.presets import load_preset
 from engine.validate import check
 from viz.architecture import architecture_figure
 
-PAGE = str(Path(__file__).resolve().parent.parent / "views" / "build.py")
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "views" / "build.py")
+APP = str(ROOT / "app.py")
 
 
 def open_build(preset: str = "xor_hidden") -> AppTest:
@@ -38,8 +40,9 @@ def test_editing_units_through_the_generated_form_changes_the_experiment() -> No
     assert not at.exception, at.exception
     assert session().exp.model.nodes[0].params["units"] == 5
     table = at.dataframe[0].value
-    assert list(table["output shape"]) == ["5", "2"]
-    assert list(table["parameters"]) == [15, 12]
+    assert list(table.columns) == ["Layer", "Type", "Reads", "Output shape", "Parameters"]
+    assert list(table["Output shape"]) == ["5", "2"]
+    assert list(table["Parameters"]) == [15, 12]
 
 
 def test_an_invalid_edit_is_explained_at_its_node_and_changes_nothing() -> None:
@@ -50,7 +53,7 @@ def test_an_invalid_edit_is_explained_at_its_node_and_changes_nothing() -> None:
     assert session().exp == before
     errors = " ".join(e.value for e in at.error)
     assert "add takes at least 2 input(s)" in errors
-    assert any("problems" in w.value for w in at.warning)
+    assert at.button(key="build-discard")  # a way back, beside undo
 
 
 def test_insert_duplicate_move_delete_and_undo() -> None:
@@ -86,7 +89,7 @@ def test_residual_graph_is_drawn_with_shapes_on_edges() -> None:
     assert labels.count("16") >= 8 and "2" in labels
     assert len(plan.graph.edges) == len(labels)
     at = open_build("vanishing_residual")
-    assert at.dataframe[0].value["parameters"].sum() == plan.total_params
+    assert at.dataframe[0].value["Parameters"].sum() == plan.total_params
 
 
 def test_an_outside_change_redraws_the_forms_instead_of_being_reverted() -> None:
@@ -97,3 +100,93 @@ def test_an_outside_change_redraws_the_forms_instead_of_being_reverted() -> None
     at.run()
     assert session().exp.model.nodes[0].params["units"] == 8
     assert at.number_input(key=key(at, "0-p-units")).value == 8
+
+
+def test_choosing_a_three_class_data_set_trains_that_data_set() -> None:
+    at = open_build()
+    at.selectbox(key=key(at, "data")).set_value("wine").run()
+    assert not at.exception, at.exception
+    s = session()
+    assert s.draft is None and s.exp.data.name == "wine"
+    assert s.exp.model.nodes[-1].params["units"] == 3  # adapted in the same edit
+    assert list(at.dataframe[0].value["Output shape"])[-1] == "3"
+    assert not at.error
+
+
+def write_csv() -> bytes:
+    rows = ["width,height,size,species"]
+    for i in range(90):
+        rows.append(f"{i % 7 + 0.5 * (i % 3)},{i % 5 - (i % 3)},{i * 0.37:.2f},"
+                    f"{('setosa', 'versicolor', 'virginica')[i % 3]}")
+    return "\n".join(rows).encode()
+
+
+def test_a_csv_file_by_its_name_its_target_a_choice_of_columns(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("ui.uploads.UPLOADS", tmp_path)
+    at = open_build()
+    at.selectbox(key=key(at, "data")).set_value("csv").run()
+    at.file_uploader(key="build-csv").set_value(("flowers.csv", write_csv(), "text/csv")).run()
+    assert not at.exception, at.exception
+    s = session()
+    assert s.draft is None and s.exp.data.name == "csv"
+    assert s.exp.model.nodes[-1].params["units"] == 3  # three species
+    captions = " ".join(c.value for c in at.caption)
+    assert "flowers.csv" in captions and str(tmp_path) not in captions
+    target = at.selectbox(key=key(at, "dp-target"))
+    assert target.options == ["width", "height", "size", "species"]
+    assert target.value == "species"  # the last column, which an unset target means
+    assert "target" not in s.exp.data.params
+    target.set_value("size").run()  # a number with many values: a regression
+    s = session()
+    assert s.draft is None and s.exp.data.params["target"] == "size"
+    assert s.exp.model.nodes[-1].params["units"] == 1
+
+
+def test_undo_walks_back_one_edit_at_a_time_broken_ones_included() -> None:
+    at = open_build()
+    at.number_input(key=key(at, "0-p-units")).set_value(5).run()  # valid
+    at.selectbox(key=key(at, "1-type")).set_value("add").run()  # broken
+    s = session()
+    assert s.draft is not None and s.exp.model.nodes[0].params["units"] == 5
+    assert not at.button(key="build-undo").disabled
+    at.button(key="build-undo").click().run()
+    s = session()
+    assert s.draft is None and s.exp.model.nodes[0].params["units"] == 5
+    assert at.number_input(key=key(at, "0-p-units")).value == 5
+    assert not at.error
+    at.button(key="build-undo").click().run()
+    assert session().exp.model.nodes[0].params["units"] == 8
+    assert at.number_input(key=key(at, "0-p-units")).value == 8
+    at.button(key="build-redo").click().run()
+    at.button(key="build-redo").click().run()
+    assert session().draft is not None and len(at.error) == 1  # the broken edit is back
+
+
+def test_every_problem_shows_once_at_its_node() -> None:
+    at = AppTest.from_file(APP, default_timeout=60)  # the whole app: its banner included
+    at.query_params["preset"] = "xor_hidden"
+    at.run()
+    at.switch_page(PAGE).run()
+    s = session()
+    spec = s.exp.to_dict()
+    lin = {"type": "linear", "params": {"units": 4}}
+    spec["model"]["nodes"] = [
+        {"id": "a", **lin, "inputs": ["input"]}, {"id": "b", "type": "linear",
+                                                   "params": {"units": 3}, "inputs": ["input"]},
+        {"id": "sum", "type": "add", "inputs": ["a", "b"]},
+        {"id": "dead", **lin, "inputs": ["input"]},
+        {"id": "out", "type": "linear", "params": {"units": 2}, "inputs": ["sum"]}]
+    s.edit_draft(spec)  # as an edit made elsewhere would
+    at.run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 2, errors
+    assert errors[0].startswith("Layer 3 (sum): add needs inputs of one shape")
+    assert errors[1].startswith("Layer 4 (dead): its output is never used")
+    shown = " ".join([*errors, *(i.value for i in at.info), *(w.value for w in at.warning),
+                      *(c.value for c in at.caption), *(m.value for m in at.markdown)])
+    assert shown.count("never used") == 1 and shown.count("one shape") == 1
+    assert "model.nodes" not in shown
+    assert [w.value for w in at.warning if "not applied" in w.value] == [
+        "Your edits on Build are not applied: 2 problems. Train runs the last valid "
+        "experiment."]

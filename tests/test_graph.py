@@ -226,6 +226,33 @@ def test_problems_in_several_nodes_are_all_reported() -> None:
         "model.nodes[0] (h1)", "model.nodes[1] (h2)", "model.nodes[2] (out)"]
 
 
+
+def test_an_unused_node_does_not_hide_a_shape_mismatch() -> None:
+    with pytest.raises(SpecError) as info:
+        plan([lin("a", 8, inputs=["input"]), lin("b", 3, inputs=["input"]),
+              {"id": "sum", "type": "add", "inputs": ["a", "b"]},
+              lin("dead", 4, inputs=["input"]), lin("out", 2, inputs=["sum"])])
+    issues = info.value.issues
+    assert [(i.path, i.code) for i in issues] == [
+        ("model.nodes[2] (sum)", "shape"), ("model.nodes[3] (dead)", "unused_node")]
+    assert len({i.message for i in issues}) == 2
+
+
+def test_independent_shape_problems_are_all_reported_without_their_consequences() -> None:
+    with pytest.raises(SpecError) as info:
+        plan([lin("a", 4, inputs=["input"]), {"id": "c", "type": "conv2d", "inputs": ["input"]},
+              {"id": "p", "type": "maxpool2d", "inputs": ["c"]},  # after a problem: skipped
+              lin("b", 0, inputs=["input"]), lin("d", 4, inputs=["b"]),
+              {"id": "cat", "type": "concat", "inputs": ["a", "p", "d"]}, lin("out", 2)])
+    assert [(i.path, i.code) for i in info.value.issues] == [
+        ("model.nodes[1] (c)", "shape"), ("model.nodes[3] (b)", "bad_param")]
+
+
+def test_an_unknown_input_does_not_call_the_node_it_may_mean_unused() -> None:
+    line, code = issue([lin("h1", 8), lin("h2", 4, inputs=["input"]),
+                        lin("out", 2, inputs=["h9"])])
+    assert code == "unknown_input"
+
 # Initialisation ------------------------------------------------------------------------------
 
 FAN_IN, FAN_OUT = 400, 300

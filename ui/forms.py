@@ -14,14 +14,24 @@ import streamlit as st
 
 from engine.i18n import t
 from engine.params import Param
+from ui.names import shown as word
+
+# Widths in pixels. Fields sit in rows that wrap, so a narrow window (a projector at
+# 1024 px with the sidebar open) gets fewer fields per row instead of cut labels and values.
+FIELD = 170
+WIDE = 220  # a choice box whose words are long ("mean squared error")
+# Parameter names that read badly with only their underscores removed.
+LABELS = {"n_samples": "Points", "train_ratio": "Training share", "max_rows": "Most rows",
+          "p": "Drop probability", "kernel_size": "Kernel size"}
 
 
 def label_of(p: Param) -> str:
-    return t(p.name.replace("_", " "))
+    text = LABELS.get(p.name, p.name.replace("_", " "))
+    return t(text[:1].upper() + text[1:])
 
 
 def param_input(p: Param, value: Any, key: str, options: Sequence[Any] | None = None,
-                format_func: Callable[[Any], str] = str) -> Any:
+                format_func: Callable[[Any], str] = word, width: int = FIELD) -> Any:
     """One widget for one declared parameter, showing ``value``.
 
     ``options`` offers a list of values the page knows better than the declaration
@@ -35,26 +45,28 @@ def param_input(p: Param, value: Any, key: str, options: Sequence[Any] | None = 
         if value not in shown:  # keep a value the list lacks visible, not silently replaced
             shown.insert(0, value)
         return st.selectbox(label, shown, index=shown.index(value), key=key, help=help_,
-                            format_func=format_func)
+                            format_func=format_func, width=max(width, WIDE))
     if p.kind is bool:
         return st.checkbox(label, bool(value), key=key, help=help_)
     if p.kind is int:
         return int(st.number_input(label, value=int(value), step=1, key=key, help=help_,
+                                   width=width,
                                    min_value=None if p.min is None else int(p.min),
                                    max_value=None if p.max is None else int(p.max)))
     if p.kind is float:
         return float(st.number_input(label, value=float(value), key=key, help=help_,
+                                     width=width,
                                      min_value=None if p.min is None else float(p.min),
                                      max_value=None if p.max is None else float(p.max),
                                      format="%g"))
-    return st.text_input(label, str(value), key=key, help=help_)
+    return st.text_input(label, str(value), key=key, help=help_, width=max(width, WIDE))
 
 
 def params_form(decl: Sequence[Param], values: Mapping[str, Any], key: str,
-                columns: int = 3, options: Mapping[str, Sequence[Any]] | None = None,
+                options: Mapping[str, Sequence[Any]] | None = None,
                 formats: Mapping[str, Callable[[Any], str]] | None = None,
                 hidden: Collection[str] = ()) -> dict[str, Any]:
-    """A grid of widgets for ``decl``; returns the values as shown.
+    """A row of widgets for ``decl`` that wraps when narrow; returns the values as shown.
 
     A parameter left at its default and not given in ``values`` stays out of the
     result, so a spec keeps only what the user set. ``hidden`` parameters get no
@@ -64,11 +76,11 @@ def params_form(decl: Sequence[Param], values: Mapping[str, Any], key: str,
     if not shown:
         return out
     options, formats = options or {}, formats or {}
-    cols = st.columns(min(columns, len(shown)))
-    for i, p in enumerate(shown):
-        with cols[i % len(cols)]:
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    for p in shown:
+        with row:
             v = param_input(p, values.get(p.name), f"{key}-{p.name}", options.get(p.name),
-                            formats.get(p.name, str))
+                            formats.get(p.name, word))
         if p.name in values or v != p.default:
             out[p.name] = v
     return out

@@ -22,8 +22,6 @@ Direction = Literal["TB", "LR"]
 CATEGORY_COLOURS = {"core": "#1f77b4", "activation": "#2ca02c", "merge": "#9467bd",
                     "regularisation": "#8c564b", "convolution": "#ff7f0e", "input": "#7f7f7f"}
 PROBLEM = "#d62728"
-# The parameters worth reading on the picture itself; the rest are on hover.
-KEY_PARAMS = ("units", "activation", "filters", "kernel_size", "stride", "p", "negative_slope")
 
 
 @dataclass(frozen=True)
@@ -55,8 +53,15 @@ def layer_categories() -> dict[str, str]:
     return {lt.name: lt.category for lt in LAYERS}
 
 
+KEY_WORDS = {"units": "{v} units", "filters": "{v} filters", "kernel_size": "kernel {v}",
+             "stride": "stride {v}", "p": "drop {v}", "negative_slope": "slope {v}",
+             "activation": "{v}"}
+
+
 def _key_params(params: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items() if k in KEY_PARAMS)
+    """The parameters worth reading on the picture, short: "32 units, tanh"."""
+    return ", ".join(KEY_WORDS[k].format(v=v) for k, v in params.items()
+                     if k in KEY_WORDS and v not in (None, "none"))
 
 
 def graph_figure(g: nx.DiGraph, boxes: Mapping[str, Box], edge_text: Mapping[str, str],
@@ -127,7 +132,8 @@ def graph_figure(g: nx.DiGraph, boxes: Mapping[str, Box], edge_text: Mapping[str
     axis = dict(visible=False, fixedrange=True)
     if direction == "TB":
         fig.update_layout(height=max(300, 80 * layers),
-                          xaxis=axis | dict(range=[-span * 1.6 - 0.3, span + 1.6]),
+                          # the labels sit right of their nodes: room for them there
+                          xaxis=axis | dict(range=[-span * 1.3 - 0.2, span + 2.4]),
                           yaxis=axis | dict(range=[-max(a for a, _ in flow.values()) - 0.15,
                                                    0.15]))
     else:
