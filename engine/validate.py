@@ -120,9 +120,12 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
         else:
             _, problems = resolve_params(PROBES.get(p.name).params, p.params)
             issues += [Issue(f"probes[{i}].params", m, "bad_probe_param") for m in problems]
+    try:  # the graph's own problems show beside the others, not after they are fixed
+        plan = plan_model(exp.model, data.input_shape)
+    except SpecError as e:
+        raise SpecError(issues + e.issues) from None
     if issues:
         raise SpecError(issues)
-    plan = plan_model(exp.model, data.input_shape)
     check_budget(plan, tr.batch_size, data)
     problem = task_type.make(tr, data).output_problem(plan.output_shape)
     if problem:

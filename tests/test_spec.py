@@ -435,3 +435,15 @@ def test_output_units_message_reads_as_a_sentence(spec) -> None:
     r = spec(data="sine")
     assert one_issue(r) == ("model.nodes[1] (out): the model's output has shape [2], but one "
                             "target value needs shape [1]; set the last layer's units to 1")
+
+
+def test_a_wrong_loss_does_not_hide_a_wrong_node(spec) -> None:  # noqa: ANN001
+    from engine import SpecError, load_experiment
+
+    bad = spec([{"id": "h1", "type": "linear", "params": {"units": 8}},
+                {"id": "pool", "type": "maxpool2d", "params": {"kernel_size": 2}},
+                {"id": "out", "type": "linear", "params": {"units": 2}}], loss="mae")
+    with pytest.raises(SpecError) as e:
+        load_experiment(bad)
+    paths = [i.path for i in e.value.issues]
+    assert "train.loss" in paths and any(p.startswith("model.nodes[1]") for p in paths), paths
