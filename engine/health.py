@@ -12,6 +12,11 @@ Thresholds (each a module constant, so a lesson can quote them):
   flat tails, where the derivative is under a tenth of its peak.
 Only the recent window (the last WINDOW recordings) counts, so a run that has
 recovered reads healthy again.
+
+No verdict before MIN_RECORDINGS gradient-flow recordings of the current run: a
+median over one or two batches says nothing about a layer (and at step 0 there is
+nothing at all), so the result is "not measured" until then. A divergence or a
+gradient that is not finite is the exception: one is enough to call it exploding.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ EXPLODE_GROWTH = 1e3
 DEAD_SHARE = 0.5
 SATURATED_SHARE = 0.5
 WINDOW = 10
+MIN_RECORDINGS = 5  # gradient-flow recordings of this run before any verdict is given
+NOT_MEASURED = "not_measured"
 # Dead and saturated units are causes of small gradients, so they outrank "vanishing".
 SEVERITY = ("healthy", "vanishing", "saturated", "dead", "exploding")
 
@@ -38,6 +45,7 @@ CURES = {
     "dead": ("lower_lr", "leaky_relu", "he_init"),
     "saturated": ("relu", "xavier_init", "batchnorm"),
     "healthy": (),
+    NOT_MEASURED: (),
 }
 
 
@@ -50,10 +58,15 @@ class LayerVerdict:
 
 @dataclass(frozen=True)
 class Health:
-    verdict: str  # the most severe layer verdict
+    verdict: str  # the most severe layer verdict, or NOT_MEASURED
     layers: tuple[LayerVerdict, ...]
     first_to_last: float  # gradient norm of the first layer over the output layer's
     cures: tuple[str, ...]
+    recordings: int = 0  # gradient-flow recordings the verdict rests on
+
+    @property
+    def measured(self) -> bool:
+        return self.verdict != NOT_MEASURED
 
     def of(self, node: str) -> LayerVerdict | None:
         return next((v for v in self.layers if v.node == node), None)
@@ -84,7 +97,8 @@ def assess(probes: dict[str, Any], nonfinite: dict[str, Any] | None = None) -> H
 
     ratio = math.nan
     flow = probes.get("gradient_flow")
-    if flow and len(flow["steps"]):
+    recordings = len(flow["steps"]) if flow else 0
+    if recordings:
         nodes, grads = flow["nodes"], flow["grad"]
         recent = _recent(grads)
         first = grads[0]
@@ -118,4 +132,9 @@ def assess(probes: dict[str, Any], nonfinite: dict[str, Any] | None = None) -> H
         judge(node, "exploding", nonfinite.get("what", "the loss diverged"))
     layers = tuple(LayerVerdict(n, v, r) for n, (v, r) in verdicts.items())
     worst = max((v.verdict for v in layers), key=SEVERITY.index, default="healthy")
-    return Health(worst, layers, ratio, CURES[worst])
+    # Not finite is a fact, not a trend: it needs no minimum of recordings.
+    certain = bool(nonfinite) or bool(
+        recordings and not np.isfinite(np.asarray(flow["grad"])[-WINDOW:]).all())
+    if recordings < MIN_RECORDINGS and not certain:
+        return Health(NOT_MEASURED, (), math.nan, CURES[NOT_MEASURED], recordings)
+    return Health(worst, layers, ratio, CURES[worst], recordings)

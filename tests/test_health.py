@@ -10,7 +10,7 @@ import torch
 
 from engine import Trainer, load_experiment
 from engine.cures import CURE_ACTIONS, batchnorm, clip, residual, to_relu
-from engine.health import VANISH_RATIO, assess
+from engine.health import MIN_RECORDINGS, NOT_MEASURED, VANISH_RATIO, assess
 from engine.presets import load_preset
 
 pytestmark = pytest.mark.slow
@@ -147,3 +147,40 @@ def test_default_probes_record_without_torch_tensors() -> None:
                 walk(v)
 
     walk(snap.probes)
+
+
+def test_no_verdict_before_enough_recordings() -> None:
+    """Step 0 and the first few steps give no verdict; enough recordings give one."""
+    spec = load_preset("vanishing_relu_he").to_dict()
+    spec["probes"] = [{"name": "gradient_flow", "every": 1}, {"name": "activations", "every": 1}]
+    t = Trainer(spec)
+    fresh = assess(t.snapshot().probes, t.snapshot().nonfinite)
+    assert fresh.verdict == NOT_MEASURED and not fresh.measured
+    assert fresh.recordings == 0 and fresh.cures == () and fresh.layers == ()
+    t.step_n(MIN_RECORDINGS - 1)
+    t.wait()
+    few = assess(t.snapshot().probes, t.snapshot().nonfinite)
+    assert few.recordings == MIN_RECORDINGS - 1 and not few.measured
+    t.step_n(1)
+    t.wait()
+    enough = assess(t.snapshot().probes, t.snapshot().nonfinite)
+    assert enough.recordings == MIN_RECORDINGS and enough.measured
+    assert enough.verdict == "healthy"
+
+
+def test_a_cured_experiment_starts_unmeasured() -> None:
+    _, health = run("vanishing_sigmoid", epochs=5)
+    assert health.verdict == "vanishing"
+    cured = Trainer(to_relu(load_preset("vanishing_sigmoid").to_dict()))
+    assert assess(cured.snapshot().probes).verdict == NOT_MEASURED
+
+
+def test_divergence_needs_no_minimum_of_recordings() -> None:
+    snap, health = run("lr_too_large")
+    assert len(snap.probes["gradient_flow"]["steps"]) < MIN_RECORDINGS  # it blows up at once
+    assert health.verdict == "exploding" and health.measured
+    flow = {"nodes": ["a", "b"], "steps": np.arange(2.0),
+            "grad": np.array([[1.0, 1.0], [np.inf, 1.0]])}
+    assert assess({"gradient_flow": flow}).verdict == "exploding"
+    calm = {**flow, "grad": np.array([[1e-6, 1.0], [1e-6, 1.0]])}  # vanishing, but 2 records
+    assert assess({"gradient_flow": calm}).verdict == NOT_MEASURED

@@ -15,7 +15,7 @@ from engine.lab.optim_race import (
     reference_rule,
     summary,
 )
-from engine.lab.surfaces import SURFACES, get_surface, grid
+from engine.lab.surfaces import SURFACES, ceiling, get_surface, grid
 
 
 @pytest.mark.parametrize("name", list(SURFACES))
@@ -156,3 +156,23 @@ def test_summary_counts_steps_to_tolerance() -> None:
     rows = summary({"sgd": run, "adam": never}, fmin=0.0, tol=1e-3)
     assert rows[0]["steps_to_tol"] == 2 and rows[0]["optimizer"] == "SGD"
     assert rows[1]["steps_to_tol"] is None and rows[1]["diverged"]
+
+
+def test_a_run_that_leaves_the_map_for_good_has_diverged() -> None:
+    s = get_surface("bowl")
+    top = ceiling(s)
+    assert top == pytest.approx(0.1 * 25 + 2.0 * 4)  # the map's corners
+    runs = race("bowl", lr_scale=10.0, optimizers=["sgd", "momentum"])
+    sgd = runs["sgd"]
+    # SGD ten times too fast grows to ~1e246 without ever overflowing: still diverged.
+    assert not sgd.diverged and np.isfinite(sgd.loss).all() and sgd.loss[-1] > 1e200
+    rows = summary(runs, s.fmin, ceiling=top)
+    n = rows[0]["diverged_at"]
+    assert rows[0]["diverged"] and 0 < n < len(sgd.loss)
+    assert (sgd.loss[n:] > top).all() and sgd.loss[n - 1] <= top
+    assert not rows[1]["diverged"] and rows[1]["diverged_at"] is None
+    # Without a ceiling only a non-finite value counts, as before.
+    assert not summary(runs, s.fmin)[0]["diverged"]
+    stopped = race("rosenbrock", steps=200, optimizers=["sgd"], lr={"sgd": 0.05})
+    (row,) = summary(stopped, 0.0, ceiling=ceiling(get_surface("rosenbrock")))
+    assert row["diverged"] and row["diverged_at"] <= len(stopped["sgd"].loss)

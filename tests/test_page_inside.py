@@ -48,6 +48,10 @@ def test_vanishing_preset_says_vanishing_and_offers_cures() -> None:
     assert not at.exception, at.exception
     types = {n.params.get("activation") for n in session_of(at).exp.model.nodes}
     assert "sigmoid" not in types and "relu" in types
+    # The cured network has not been trained yet: no verdict, neither old nor new.
+    assert not at.success and not at.warning
+    assert any(i.value.startswith("Not measured yet: train a few steps") for i in at.info)
+    assert "cure-relu" not in [b.key for b in at.button]
 
 
 @pytest.mark.slow
@@ -60,14 +64,28 @@ def test_healthy_preset_reads_healthy_and_histograms_render() -> None:
     assert at.selectbox(key="hist-node").options
 
 
+def test_no_verdict_before_the_first_recordings() -> None:
+    at = open_page("vanishing_relu_he")
+    assert not at.success and not at.warning and not at.error
+    assert any(i.value.startswith("Not measured yet: train a few steps") for i in at.info)
+    at.button(key="inside-step").click().run()  # one step: one recording, still no verdict
+    session_of(at).get_trainer().wait()
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("Healthy" in s.value for s in at.success)
+    assert any("this run has 1." in i.value for i in at.info)
+
+
 def test_optimizer_comparison_on_the_page() -> None:
     at = open_page("xor_hidden")
     at.multiselect(key="cmp-names").set_value(["sgd", "adam"])
     at.number_input(key="cmp-epochs").set_value(3)
     at.button(key="cmp-run").click().run()
     assert not at.exception, at.exception
-    table = at.dataframe[0].value
-    assert list(table["optimizer"]) == ["sgd", "adam"]
+    table = at.table[0].value
+    assert list(table["Optimizer"]) == ["SGD", "Adam"]
+    assert not any("_" in c for c in table.columns)  # words, not snake_case
+    assert all(len(v.replace(".", "").lstrip("0")) <= 3 for v in table["Test loss"])
 
 
 @pytest.mark.slow
@@ -76,5 +94,5 @@ def test_units_on_their_activation_curve() -> None:
     train_until(at, 120)
     at.selectbox(key="curve-node").set_value("hidden3").run()
     assert not at.exception, at.exception
-    assert any("hidden3's pre-activations sit where sigmoid is saturated" in c.value
+    assert any("hidden3's pre-activations sit where Sigmoid is saturated" in c.value
                for c in at.caption)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from engine import Trainer
+from engine.presets import load_preset
 from engine.spec import ScheduleSpec
 from viz.curves import (
     MAX_POINTS,
@@ -108,16 +109,38 @@ def test_gradient_norm_lines_and_latest_bars(trained) -> None:  # noqa: ANN001
     lines = [tr for tr in fig.data if tr.type == "scatter"]
     bars = [tr for tr in fig.data if tr.type == "bar"]
     assert [tr.name for tr in lines] == flow["nodes"] == ["h1", "out"]
-    assert fig.layout.yaxis.type == "log" and fig.layout.xaxis2.type == "log"
+    assert fig.layout.yaxis.type == "log"
     np.testing.assert_allclose(bars[0].x, flow["grad"][-1])
     assert list(bars[0].y) == flow["nodes"]
+    grads = np.log10(flow["grad"])
+    lo, hi = fig.layout.yaxis.range  # every recorded step fits, not only the latest
+    assert lo <= grads.min() and grads.max() <= hi
 
 
-def test_gradient_bars_hide_zero_and_nan() -> None:
+def test_latest_gradient_bars_start_at_zero_unless_they_span_decades() -> None:
+    spec = load_preset("circle").to_dict()
+    spec["probes"] = [{"name": "gradient_flow", "every": 10}]
+    flow = Trainer(spec).run(epochs=5).probes["gradient_flow"]
+    last = flow["grad"][-1]
+    assert last.max() / last.min() < 10
+    axis = grad_figure(flow).layout.xaxis2
+    assert axis.type == "linear" and axis.range[0] == 0 and last.max() <= axis.range[1]
+
+    flow = Trainer(load_preset("vanishing_sigmoid")).run(epochs=3).probes["gradient_flow"]
+    last = flow["grad"][-1]
+    assert last.max() / last.min() > 1000
+    axis = grad_figure(flow).layout.xaxis2
+    assert axis.type == "log" and "log scale" in axis.title.text
+    assert axis.range[0] <= np.log10(last.min()) and np.log10(last.max()) <= axis.range[1]
+
+
+def test_gradient_bars_show_zero_and_hide_nan() -> None:
     flow = {"nodes": ["a", "b", "c"], "steps": np.array([0, 1]),
             "grad": np.array([[1.0, 1.0, 1.0], [0.0, np.nan, 2.0]])}
-    bar = next(tr for tr in grad_figure(flow).data if tr.type == "bar")
-    assert np.isnan(bar.x[0]) and np.isnan(bar.x[1]) and bar.x[2] == 2.0
+    fig = grad_figure(flow)
+    bar = next(tr for tr in fig.data if tr.type == "bar")
+    assert bar.x[0] == 0 and np.isnan(bar.x[1]) and bar.x[2] == 2.0
+    assert fig.layout.xaxis2.range[0] == 0
 
 
 def test_confusion_matrix_shares_per_true_class() -> None:

@@ -9,7 +9,7 @@ import pytest
 from engine.lab.activations import curve, ranges
 from engine.lab.backprop import backward_steps, forward, forward_steps, neuron, two_relus
 from engine.lab.optim_race import OPTIMIZERS, race
-from engine.lab.surfaces import SURFACES
+from engine.lab.surfaces import SURFACES, ceiling
 from viz.activations import activation_figure
 from viz.backprop import graph_figure, positions
 from viz.optim_race import GAP_FLOOR, MAX_FRAMES, frame_steps, loss_figure, race_figure
@@ -56,7 +56,33 @@ def test_short_races_have_a_frame_per_step_and_diverged_runs_are_marked() -> Non
     assert "SGD (diverged)" in names and "Adam" in names
     loss = loss_figure(runs, 0.0)
     assert len(loss.data) == 3  # two lines and the cross where SGD stopped
-    assert loss.data[1].mode == "markers"
+    assert loss.data[1].mode == "markers+text"
+
+
+@pytest.mark.parametrize("surface", ["rosenbrock", "bowl", "beale"])
+def test_a_diverged_race_keeps_the_axes_on_the_surface(surface: str) -> None:
+    s = SURFACES[surface]
+    runs = race(surface, lr_scale=10.0)  # SGD ends near 1e246 (bowl) or overflows
+    assert max(r.loss.max() for r in runs.values()) > 1e100
+    top = ceiling(s)
+    fig = loss_figure(runs, s.fmin, top=top)
+    lo, hi = fig.layout.yaxis.range
+    drawn = np.concatenate([tr.y for tr in fig.data])
+    assert lo <= np.log10(drawn.min()) and np.log10(drawn.max()) <= hi  # all of it is in view
+    # ... and the diverged runs stop at the map's top: a run that overshoots and comes back
+    # may go a little higher, but nothing stretches the axis towards 1e246.
+    assert hi < 10
+    for tr, r in zip([tr for tr in fig.data if tr.mode == "lines"], runs.values(), strict=True):
+        if "diverged" in tr.name:
+            assert max(tr.y) <= top and len(tr.y) <= len(r.loss)
+    marks = [tr.text[0] for tr in fig.data if tr.mode == "markers+text"]
+    assert marks and all(m.startswith("diverged at step ") for m in marks)
+    assert "SGD (diverged)" in [tr.name for tr in fig.data]
+    picture = race_figure(s, runs)
+    assert picture.layout.xaxis.range == (s.bounds[0], s.bounds[1])
+    assert picture.layout.yaxis.range == (s.bounds[2], s.bounds[3])
+    for tr in picture.data[3:]:
+        assert ":.3g" in tr.hovertemplate and ":.4g" not in tr.hovertemplate
 
 
 def test_loss_figure_is_log_and_floored() -> None:

@@ -7,6 +7,7 @@ import streamlit as st
 from engine.i18n import t
 from engine.lab.activations import (
     ACTIVATIONS,
+    LABELS,
     SATURATION,
     curve,
     preactivations,
@@ -21,13 +22,13 @@ st.caption(t("Solid: the function. Dashed: its derivative, which is what back-pr
 
 c = st.columns([3, 2])
 names = c[0].multiselect(t("Activations"), list(ACTIVATIONS), default=["sigmoid", "relu"],
-                         key="act-names")
+                         key="act-names", format_func=lambda n: t(LABELS[n]))
 lo, hi = c[1].slider(t("x range"), -10.0, 10.0, (-6.0, 6.0), 0.5, key="act-range")
-c = st.columns([1, 2])
+c = st.columns(2)
 show_hist = c[0].toggle(t("Show pre-activations"), value=False, key="act-hist",
                         help=t("A normal sample of inputs to the activation, as a layer "
                                "would produce it. Mass in a shaded stretch learns slowly."))
-std = c[1].slider(t("Spread of the pre-activations (standard deviation)"), 0.1, 5.0, 1.0,
+std = c[1].slider(t("Their spread (standard deviation)"), 0.1, 5.0, 1.0,
                   0.1, key="act-std", disabled=not show_hist)
 
 if not names:
@@ -46,4 +47,5 @@ for i, name in enumerate(names):
         st.caption(t(cv.note))
         if sample is not None:
             st.caption(t("{pct}% of these pre-activations fall where {name} is saturated.",
-                         pct=f"{100 * saturated_fraction(cv, sample):.0f}", name=name))
+                         pct=f"{100 * saturated_fraction(cv, sample):.0f}",
+                         name=t(LABELS[name])))

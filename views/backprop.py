@@ -7,6 +7,7 @@ import streamlit as st
 from engine.i18n import t
 from engine.lab.backprop import (
     EXAMPLES,
+    OP_NAMES,
     autograd_gradients,
     backward_steps,
     describe,
@@ -58,7 +59,7 @@ def move(delta: int) -> None:
     st.session_state[key] = max(0, min(last, st.session_state.get(key, 0) + delta))
 
 
-c = st.columns([1.4, 1.2, 7])
+c = st.columns([1, 1, 2])  # wide enough for "◀ Previous" on a 1024-pixel projector
 c[0].button(t("◀ Previous"), on_click=move, args=(-1,), key="bp-prev")
 c[1].button(t("Next ▶"), on_click=move, args=(1,), key="bp-next")
 st.session_state.setdefault(key, 0)  # the buttons set it too, so no default on the slider
@@ -96,14 +97,15 @@ else:
 st.plotly_chart(fig, key="bp-graph")
 
 local = {s.node: s for s in steps}
-st.dataframe(
-    [{t("Node"): n.id, t("Operation"): n.op,
-      t("Value"): describe(values[n.id], 6) if n.id in known else "",
+# A static table wraps long cells; a data grid would cut them at a projector's width.
+st.table(
+    [{t("Node"): n.id, t("Operation"): t(OP_NAMES.get(n.op, n.op)),
+      t("Value"): describe(values[n.id]) if n.id in known else "",
       t("Local gradients"): ", ".join(
-          f"∂{n.id}/∂{src} = {describe(d, 6)}"
+          f"∂{n.id}/∂{src} = {describe(d)}"
           for src, d in zip(n.inputs, local[n.id].local, strict=True)),
-      t("Accumulated ∂L/∂node"): describe(local[n.id].grad, 6) if n.id in visited else "",
-      t("Autograd"): describe(reference[n.id], 6)}
+      t("Accumulated ∂L/∂node"): describe(local[n.id].grad) if n.id in visited else "",
+      t("Autograd"): describe(reference[n.id])}
      for n in nodes],
-    hide_index=True, key="bp-table",
+    hide_index=True,
 )

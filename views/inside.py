@@ -9,16 +9,28 @@ import streamlit as st
 from engine.compare import ALL as ALL_OPTIMIZERS
 from engine.compare import compare_optimizers
 from engine.cures import CURE_ACTIONS
-from engine.health import CURES, Health, assess
+from engine.health import (
+    CURES,
+    DEAD_SHARE,
+    EXPLODE_GROWTH,
+    EXPLODE_RATIO,
+    MIN_RECORDINGS,
+    SATURATED_SHARE,
+    VANISH_RATIO,
+    WINDOW,
+    Health,
+    assess,
+)
 from engine.i18n import t
 from engine.lab.activations import ACTIVATIONS as CURVES
+from engine.lab.activations import LABELS as CURVE_LABELS
 from engine.lab.activations import curve, saturated_fraction
 from engine.trainer import Snapshot
 from ui.controls import run_controls
 from ui.live import live
 from ui.session import Session, current
 from viz.activations import activation_figure
-from viz.compare import final_table, overlaid_losses
+from viz.compare import final_table, optimizer_name, overlaid_losses
 from viz.gradient_flow import (
     METRICS,
     activation_stats,
@@ -40,6 +52,12 @@ VERDICT_WORDS = {
 
 
 def banner(session: Session, health: Health) -> None:
+    if not health.measured:
+        # The engine says when there is too little to judge; the page never guesses.
+        st.info(t("Not measured yet: train a few steps. A verdict needs {need} recordings of "
+                  "the gradients; this run has {have}.", need=MIN_RECORDINGS,
+                  have=health.recordings))
+        return
     say = {"healthy": st.success, "vanishing": st.warning, "saturated": st.warning,
            "dead": st.warning, "exploding": st.error}[health.verdict]
     lines = [t(VERDICT_WORDS[health.verdict])]
@@ -50,8 +68,11 @@ def banner(session: Session, health: Health) -> None:
     if not health.cures:
         return
     st.caption(t("Usual cures (each one is an edit you can undo):"))
-    cols = st.columns(len(health.cures))
-    for col, key in zip(cols, health.cures, strict=True):
+    # Two to a row: four labels such as "Add residual connections" side by side would be
+    # cut on a 1024-pixel projector.
+    cols = st.columns(2)
+    for i, key in enumerate(health.cures):
+        col = cols[i % 2]
         label, cure = CURE_ACTIONS[key]
         if col.button(t(label), key=f"cure-{key}"):
             issues = session.apply(cure(session.exp.to_dict()))
@@ -61,15 +82,38 @@ def banner(session: Session, health: Health) -> None:
                 st.rerun()
 
 
+def explain_thresholds() -> None:
+    """The rules behind each verdict, with the engine's own numbers, and their cures."""
+    rules = {
+        "vanishing": t("a layer's gradient is under {r} of the output layer's.",
+                       r=f"{VANISH_RATIO:g}"),
+        "exploding": t("a gradient is not finite, grew more than {g:g}-fold since the start, "
+                       "or is over {r:g} times the output layer's; or the loss diverged.",
+                       g=EXPLODE_GROWTH, r=EXPLODE_RATIO),
+        "dead": t("over {p:.0%} of a ReLU layer's units were silent on every recent batch.",
+                  p=DEAD_SHARE),
+        "saturated": t("over {p:.0%} of a sigmoid or tanh layer's outputs sit where the "
+                       "derivative is under a tenth of its peak.", p=SATURATED_SHARE),
+    }
+    lines = [t("Each verdict uses the median of the last {w} recordings, so a run that "
+               "recovers reads healthy again. No verdict is given before {n} recordings.",
+               w=WINDOW, n=MIN_RECORDINGS)]
+    for verdict, rule in rules.items():
+        cures = ", ".join(t(CURE_ACTIONS[c][0]) for c in CURES[verdict])
+        lines.append(t("- **{verdict}**: {rule} Cures: {cures}.", verdict=t(verdict.capitalize()),
+                       rule=rule, cures=cures))
+    st.markdown("\n".join(lines))
+
+
 def live_views(snap: Snapshot) -> None:
     session = current()
-    st.caption(t("{status} - epoch {epoch}/{epochs}, step {step}", status=t(snap.status),
+    st.caption(t("Step {step}, epoch {epoch} of {epochs} ({status})", status=t(snap.status),
                  epoch=snap.epoch, epochs=snap.epochs, step=snap.step))
     probes = snap.probes
     flow, acts = probes.get("gradient_flow"), probes.get("activations")
     if flow is None:
-        st.info(t("This experiment does not record gradient flow. Add the gradient_flow probe "
-                  "to see these views."))
+        st.info(t("This experiment does not record gradient flow. Record it to see these "
+                  "views."))
         if st.button(t("Record gradient flow"), key="add-flow"):
             spec = session.exp.to_dict()
             spec["probes"].append({"name": "gradient_flow", "every": 20, "params": {}})
@@ -135,13 +179,15 @@ def units_on_the_curve(session: Session, acts: dict | None) -> None:
     cv = curve(name)
     st.plotly_chart(activation_figure(cv, pre[node]), key="curve-fig")
     st.caption(t("{pct}% of {node}'s pre-activations sit where {name} is saturated.",
-                 pct=f"{100 * saturated_fraction(cv, pre[node]):.0f}", node=node, name=name))
+                 pct=f"{100 * saturated_fraction(cv, pre[node]):.0f}", node=node,
+                 name=t(CURVE_LABELS[name])))
 
 
 def optimizer_race_on_network(session: Session) -> None:
     st.subheader(t("The same network with each optimizer"))
     names = st.multiselect(t("Optimizers"), [*ALL_OPTIMIZERS, "momentum_nesterov"],
-                           default=list(ALL_OPTIMIZERS), key="cmp-names")
+                           default=list(ALL_OPTIMIZERS), key="cmp-names",
+                           format_func=optimizer_name)
     c = st.columns(3)
     epochs = c[0].number_input(t("Epochs"), 1, 500, min(session.exp.train.epochs, 30),
                                key="cmp-epochs")
@@ -153,13 +199,13 @@ def optimizer_race_on_network(session: Session) -> None:
         runs = compare_optimizers(
             session.exp, names, epochs=int(epochs), lr=lr if same else None,
             progress=lambda name, i, n: bar.progress(i / n, t("Training with {name}",
-                                                                  name=name)))
+                                                                  name=optimizer_name(name))))
         bar.progress(1.0, t("Done"))
         st.session_state["cmp-runs"] = runs
     runs = st.session_state.get("cmp-runs")
     if runs:
         st.plotly_chart(overlaid_losses(runs), key="cmp-chart")
-        st.dataframe(pd.DataFrame(final_table(runs)), hide_index=True)
+        st.table(pd.DataFrame(final_table(runs)), hide_index=True)  # wraps, never cuts
 
 
 def main() -> None:
@@ -170,10 +216,7 @@ def main() -> None:
     run_controls(session, "inside")
     live(session, live_views, "inside-live")
     with st.expander(t("Thresholds behind the verdicts")):
-        import engine.health as h
-
-        st.markdown(t(h.__doc__ or ""))
-        st.caption(", ".join(f"{k}: {', '.join(v) or '-'}" for k, v in CURES.items()))
+        explain_thresholds()
     optimizer_race_on_network(session)
 
 

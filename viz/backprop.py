@@ -14,7 +14,17 @@ import networkx as nx
 import plotly.graph_objects as go
 
 from engine.i18n import t
-from engine.lab.backprop import LEAVES, OPS, Node, Step, Value, describe, forward_steps, to_graph
+from engine.lab.backprop import (
+    LEAVES,
+    OP_NAMES,
+    OPS,
+    Node,
+    Step,
+    Value,
+    describe,
+    forward_steps,
+    to_graph,
+)
 
 WAITING, VALUED, GRADED, CURRENT = "#eeeeee", "#d6e9f8", "#fde0c5", "#e4572e"
 NODE_SIZE = 46  # pixels; arrows stop this far from the centres
@@ -93,13 +103,13 @@ def graph_figure(nodes: Sequence[Node], values: Mapping[str, Value],
     fill = [GRADED if i in graded else VALUED if i in known else WAITING for i in ids]
     hover = []
     for n in nodes:
-        lines = [f"<b>{n.id}</b>: {n.op}"]
+        lines = [f"<b>{n.id}</b>: {t(OP_NAMES.get(n.op, n.op))}"]
         if n.op in OPS:
             lines.append(f"{n.id} = {OPS[n.op].formula}  ({', '.join(n.inputs)})")
         if n.id in known:
-            lines.append(f"{t('value')} = {describe(values[n.id], 6)}")
+            lines.append(f"{t('value')} = {describe(values[n.id])}")
         if n.id in graded:
-            lines.append(f"∂L/∂{n.id} = {describe(graded[n.id], 6)}")
+            lines.append(f"∂L/∂{n.id} = {describe(graded[n.id])}")
         hover.append("<br>".join(lines))
     fig.add_trace(go.Scatter(
         x=xs, y=ys, mode="markers+text", name=t("nodes"),

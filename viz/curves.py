@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 from engine.optim import lr_factor
 from engine.spec import ScheduleSpec
 from engine.trainer import Snapshot
+from viz.axes import HOVER, bar_axis, log_range
 
 MAX_POINTS = 1000
 TRAIN, TEST = "#1f77b4", "#ff7f0e"
@@ -130,15 +131,20 @@ def grad_figure(flow: dict[str, Any] | None) -> go.Figure:
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=node, legendgroup=node,
                                      line=dict(color=color)), row=1, col=1)
         last = grads[-1]
-        # Bars cannot start at 0 on a log axis; a non-positive or non-finite norm shows none.
-        shown = np.where(np.isfinite(last) & (last > 0), last, np.nan)
+        shown = np.where(np.isfinite(last), last, np.nan)  # a non-finite norm shows no bar
         fig.add_trace(go.Bar(x=shown, y=list(flow["nodes"]), orientation="h", showlegend=False,
                              marker_color=[PALETTE[i % len(PALETTE)]
                                            for i in range(len(flow["nodes"]))],
                              hovertemplate="%{y}: %{x:.3g}<extra></extra>"), row=1, col=2)
-    fig = _layout(fig, "gradient norm per layer", "step", "norm", log=True)
+        fig.update_yaxes(range=log_range(grads), row=1, col=1)
+        # From zero, unless the layers span decades; then the axis title says log.
+        bars = bar_axis(shown, "norm")
+    else:
+        bars = {"title": "norm"}
+    fig = _layout(fig, "gradient norm per layer", "step", "norm (log scale)", log=True)
+    fig.update_yaxes(hoverformat=HOVER, row=1, col=1)
+    fig.update_xaxes(**bars, nticks=3, row=1, col=2)
     # The bars share the lines' colours, so their names would only crowd the lines.
-    fig.update_xaxes(title="norm", type="log", nticks=3, row=1, col=2)
     fig.update_yaxes(title=None, type="category", autorange="reversed", showticklabels=False,
                      row=1, col=2)
     return fig

@@ -39,6 +39,11 @@ ACTIVATIONS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], str]] = {
     "sign": (_sign, "A hard step to -1 or +1: derivative 0 everywhere, undefined at 0."),
 }
 
+# How each activation is written for people (the keys are the layer registry's names).
+LABELS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "leaky_relu": "Leaky ReLU",
+          "elu": "ELU", "gelu": "GELU", "silu": "SiLU (swish)", "softplus": "Softplus",
+          "identity": "Identity", "sign": "Sign"}
+
 
 @dataclass(frozen=True)
 class Curve:

@@ -65,6 +65,10 @@ def _step01(v: Value) -> Value:
     return _scalar(np.where(np.asarray(v) > 0, 1.0, 0.0))
 
 
+# How each operation is named for people (the keys are ids in the examples).
+OP_NAMES = {"add": "add", "mul": "multiply", "affine": "affine (w·x+b)", "sigmoid": "sigmoid",
+            "tanh": "tanh", "relu": "ReLU", "sq_error": "squared error", "input": "input",
+            "const": "constant"}
 OPS: dict[str, Op] = {
     "add": Op("+", None, lambda *v: _scalar(sum(v)), lambda *a: tuple(1.0 for _ in a[:-1]),
               lambda *v: sum(v), "a + b + ..."),

@@ -16,6 +16,7 @@ and beta1 for Adam and AdamW (the same running average of gradients).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -134,17 +135,33 @@ def race(surface: str, start: Point | None = None, steps: int = 100,
             for n, r in rates.items()}
 
 
-def summary(runs: Mapping[str, Run], fmin: float = 0.0, tol: float = 1e-3) -> list[dict]:
-    """One row per run: its rate, where it ended, its final gap to the minimum, and the
-    first step at which that gap fell below ``tol`` (None: never)."""
+def diverged_at(run: Run, fmin: float = 0.0, ceiling: float = math.inf) -> int | None:
+    """The step from which the run never came back below ``ceiling`` (the highest gap
+    on the map), or where it stopped on a non-finite value; None: it did not diverge.
+
+    A path can run off to 1e246 without ever overflowing, so "not finite" alone would
+    miss it; a path that only overshoots for a while and comes back is not diverged."""
+    above = (run.loss - fmin) > ceiling
+    if not run.diverged and not above[-1]:
+        return None
+    below = np.flatnonzero(~above)
+    return int(below[-1]) + 1 if len(below) else 0
+
+
+def summary(runs: Mapping[str, Run], fmin: float = 0.0, tol: float = 1e-3,
+            ceiling: float = math.inf) -> list[dict]:
+    """One row per run: its rate, where it ended, its final gap to the minimum, the
+    first step at which that gap fell below ``tol`` (None: never), and the step at which
+    it diverged (None: it did not; see ``diverged_at``)."""
     rows = []
     for r in runs.values():
         gap = r.loss - fmin
         hit = np.flatnonzero(gap < tol)
+        gone = diverged_at(r, fmin, ceiling)
         rows.append({"optimizer": LABELS.get(r.name, r.name), "lr": r.lr,
                      "x": float(r.path[-1, 0]), "y": float(r.path[-1, 1]),
                      "gap": float(gap[-1]), "steps_to_tol": int(hit[0]) if len(hit) else None,
-                     "diverged": r.diverged})
+                     "diverged": gone is not None, "diverged_at": gone})
     return rows
 
 

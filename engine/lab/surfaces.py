@@ -142,3 +142,8 @@ def grid(surface: Surface, n: int = 150) -> tuple[np.ndarray, np.ndarray, np.nda
     x, y = np.linspace(xmin, xmax, n), np.linspace(ymin, ymax, n)
     xx, yy = np.meshgrid(x, y)
     return x, y, surface.f(xx, yy)
+
+
+def ceiling(surface: Surface, n: int = 150) -> float:
+    """The highest f - f* on the map: above it a path has left the picture for good."""
+    return float(np.nanmax(grid(surface, n)[2]) - surface.fmin)
