@@ -1,4 +1,6 @@
-"""What a 2-D model computes over its input plane: per neuron and at the output.
+"""What a small model computes over its input: per neuron and at the output.
+
+2-D inputs are read over a grid of the plane (maps), 1-D inputs over a line (curves).
 
 Call from the training thread (the boundary probe does) or while the trainer
 is not running: it switches the model to eval mode for the duration.
@@ -40,17 +42,41 @@ def _device(model: torch.nn.Module) -> torch.device:
     return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
+def _node_outputs(model: GraphModel, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    outs = {INPUT: x}
+    with _Eval(model), torch.no_grad():
+        for info in model.plan.nodes:
+            outs[info.id] = model.layers[info.id](*[outs[s] for s in info.inputs])
+    return {k: v for k, v in outs.items() if v.dim() == 2}
+
+
 def node_maps(model: GraphModel, features: Sequence[str] | None, points: np.ndarray,
               resolution: int) -> dict[str, np.ndarray]:
     """Every node's output over the plane, [units, res, res] each, plus one map per
     input feature under the key ``input``."""
     x = torch.from_numpy(apply_features(points, features)).to(_device(model))
-    outs = {INPUT: x}
-    with _Eval(model), torch.no_grad():
-        for info in model.plan.nodes:
-            outs[info.id] = model.layers[info.id](*[outs[s] for s in info.inputs])
     return {k: v.reshape(resolution, resolution, -1).permute(2, 0, 1).float().cpu().numpy()
-            for k, v in outs.items() if v.dim() == 2}
+            for k, v in _node_outputs(model, x).items()}
+
+
+def line_points(lo: float, hi: float, resolution: int) -> np.ndarray:
+    """``resolution`` evenly spaced inputs from ``lo`` to ``hi``, shape [res, 1]."""
+    return np.linspace(lo, hi, resolution, dtype=np.float32)[:, None]
+
+
+def node_curves(model: GraphModel, points: np.ndarray) -> dict[str, np.ndarray]:
+    """Every node's response along a line of 1-D inputs ([N, 1]): [units, N] each, plus
+    the input itself under the key ``input``."""
+    x = torch.from_numpy(np.asarray(points, np.float32)).to(_device(model))
+    return {k: v.T.float().cpu().numpy() for k, v in _node_outputs(model, x).items()}
+
+
+def output_curve(model: GraphModel, task: object, points: np.ndarray) -> np.ndarray:
+    """Predicted values (or class probabilities) along a line of 1-D inputs: [outputs, N]."""
+    x = torch.from_numpy(np.asarray(points, np.float32)).to(_device(model))
+    with _Eval(model), torch.no_grad():
+        pred = task.predict(model, x)  # type: ignore[attr-defined]
+    return pred.reshape(len(x), -1).T.float().cpu().numpy()
 
 
 def output_map(model: GraphModel, task: object, features: Sequence[str] | None,

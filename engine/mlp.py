@@ -1,5 +1,6 @@
 """Reading and editing a spec as a plain multilayer perceptron (the Playground's view):
-hidden linear layers that share one activation, then a linear output layer."""
+hidden linear layers that share one activation, then a linear output layer, trained on
+a generated data set the Playground can draw (a 2-D plane or a 1-D line)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,48 @@ from engine.spec import DataSpec
 
 Spec = dict[str, Any]
 TOY_PARAMS = ("n_samples", "noise", "train_ratio")
+# The rate a penalty starts at when it is switched on: a penalty of 0 would do nothing.
+DEFAULT_PENALTY = 0.001
+PENALTIES = ("l1", "l2")
+
+
+def is_line(name: str) -> bool:
+    """A generated 1-D set (one input x, one target): drawn as a curve over the points.
+    Generated sets that do not take the 2-D features are the 1-D ones (engine/data/toy1d)."""
+    d = DATASETS.get(name)
+    return d.category == "toy" and not d.two_d
+
+
+def drawable(name: str) -> bool:
+    """Data sets the Playground draws: the 2-D planes and the 1-D lines."""
+    return DATASETS.get(name).two_d or is_line(name)
+
+
+def playground_sets(kind: str) -> list[str]:
+    """The Playground's data sets of one kind (classification or regression), 2-D first."""
+    found = [d for d in DATASETS if d.kind == kind and drawable(d.name)]
+    return [d.name for d in sorted(found, key=lambda d: not d.two_d)]
+
+
+def penalty(spec: Spec) -> tuple[str | None, float]:
+    """The weight penalty in use ("l1", "l2" or None) and its rate."""
+    reg = spec["train"].get("regularization", {})
+    for name in PENALTIES:
+        if reg.get(name):
+            return name, float(reg[name])
+    return None, 0.0
+
+
+def with_penalty(spec: Spec, name: str | None, rate: float) -> Spec:
+    """The same spec with one penalty (or none). Switching a penalty on at rate 0 would
+    change nothing, so it starts at ``DEFAULT_PENALTY``."""
+    s = copy.deepcopy(spec)
+    if name is not None and not rate:
+        rate = DEFAULT_PENALTY
+    reg = s["train"].setdefault("regularization", {})
+    for p in PENALTIES:
+        reg[p] = float(rate) if p == name else 0.0
+    return s
 
 
 def is_mlp(spec: Spec) -> bool:

@@ -258,3 +258,48 @@ def test_probe_results_before_any_step_are_empty(spec) -> None:
     assert snap.status == "ready"
     for name in ("grad_norm", "weight_norm"):
         assert len(snap.probes[name]["steps"]) == 0
+
+
+SINE_NODES = [{"id": "h1", "type": "linear", "params": {"units": 6, "activation": "tanh"}},
+              {"id": "out", "type": "linear", "params": {"units": 1}}]
+
+
+def test_boundary_draws_a_1d_regression_as_curves(spec) -> None:
+    """A 1-D data set (sine) gets the fitted curve over its inputs and each neuron's
+    response curve: what the network computes there, recorded during a real run."""
+    watched = spec(SINE_NODES, data="sine", epochs=3,
+                   probes=[{"name": "boundary", "every": 1, "params": {"min_interval": 0}}])
+    trainer = Trainer(watched)
+    snap = trainer.run()
+    b = snap.probes["boundary"]
+    assert b["dims"] == 1 and b["step"] == snap.step
+    xs = b["xs"]
+    x_all = torch.cat([trainer.data.x_train, trainer.data.x_test])[:, 0]
+    assert xs[0] == pytest.approx(float(x_all.min())) and xs[-1] == pytest.approx(
+        float(x_all.max()))
+    assert np.all(np.diff(xs) > 0)
+    assert b["output"].shape == (1, len(xs))
+    assert b["nodes"]["input"].shape == (1, len(xs))
+    assert b["nodes"]["h1"].shape == (6, len(xs)) and b["nodes"]["out"].shape == (1, len(xs))
+    with torch.no_grad():
+        grid = torch.from_numpy(xs[:, None].astype(np.float32))
+        predicted = trainer.model(grid)[:, 0].numpy()
+        hidden = torch.tanh(trainer.model.layers["h1"].linear(grid)).numpy().T
+    assert np.allclose(b["output"][0], predicted, atol=1e-5)
+    assert np.allclose(b["nodes"]["h1"], hidden, atol=1e-5)
+    assert b["weights"]["h1"].shape == (6, 1)
+
+
+def test_boundary_keeps_drawing_2d_maps(spec) -> None:
+    watched = spec(epochs=1, probes=[{"name": "boundary", "every": 1,
+                                      "params": {"resolution": 12, "neuron_resolution": 6}}])
+    b = Trainer(watched).run().probes["boundary"]
+    assert b["dims"] == 2 and b["output"].shape == (2, 12, 12)
+    assert b["nodes"]["h1"].shape == (8, 6, 6) and b["nodes"]["input"].shape == (2, 6, 6)
+
+
+def test_boundary_records_nothing_for_inputs_it_cannot_draw(spec) -> None:
+    watched = spec([{"id": "out", "type": "linear", "params": {"units": 3}}], data="iris",
+                   epochs=1, probes=[{"name": "boundary", "every": 1}])
+    watched["data"]["params"] = {}
+    assert Trainer(watched).run().probes["boundary"] is None

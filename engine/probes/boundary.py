@@ -1,4 +1,6 @@
-"""The decision boundary of a 2-D problem and each neuron's map of the plane.
+"""What a small network draws: for a 2-D problem the output over the plane (the
+decision boundary) and each neuron's map of it; for a 1-D problem the fitted curve
+and each neuron's response curve.
 
 Only the newest maps are kept. They are recorded at most every
 ``min_interval`` seconds (the pages redraw about twice a second), and always
@@ -12,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from engine.inspect import grid_points, node_maps, output_map
+from engine.inspect import (
+    grid_points,
+    line_points,
+    node_curves,
+    node_maps,
+    output_curve,
+    output_map,
+)
 from engine.params import Param
 from engine.probes.base import Probe, register
 
@@ -39,10 +48,11 @@ def small_weights(trainer: Trainer) -> dict[str, Any]:
 @register
 class Boundary(Probe):
     name = "boundary"
-    help = "Output over the input plane and each neuron's map (2-D data sets only)."
+    help = ("Output over the input plane and each neuron's map (2-D data sets), or the "
+            "fitted curve and each neuron's response (1-D data sets).")
     params = (
-        Param("resolution", int, 50, "Grid points per side of the output map.", min=10,
-              max=200),
+        Param("resolution", int, 50, "Grid points per side of the output map (points along "
+              "the line for 1-D data).", min=10, max=200),
         Param("neuron_resolution", int, 20, "Grid points per side of each neuron's map.",
               min=5, max=100),
         Param("min_interval", float, 0.2, "Seconds between recordings.", min=0.0, max=60.0),
@@ -62,18 +72,36 @@ class Boundary(Probe):
     def record(self, trainer: Trainer) -> None:
         self._last = time.perf_counter()
         data = trainer.data
-        if data.domain is None:
-            self._result = None
-            return
-        features = trainer.exp.data.features
         res = int(self.options.get("resolution", 50))
+        if data.domain is not None:
+            self._result = self._plane(trainer, res)
+        elif data.input_shape == (1,):
+            self._result = self._line(trainer, res)
+        else:
+            self._result = None
+
+    def _plane(self, trainer: Trainer, res: int) -> dict[str, Any]:
+        data = trainer.data
+        features = trainer.exp.data.features
         nres = int(self.options.get("neuron_resolution", 20))
         xs, ys, pts = grid_points(data.domain, res)
         _, _, npts = grid_points(data.domain, nres)
-        self._result = {
-            "step": trainer.step, "xs": xs, "ys": ys,
+        return {
+            "step": trainer.step, "dims": 2, "xs": xs, "ys": ys,
             "output": output_map(trainer.model, trainer.task, features, pts, res),
             "nodes": node_maps(trainer.model, features, npts, nres),
+            "weights": small_weights(trainer),
+        }
+
+    def _line(self, trainer: Trainer, res: int) -> dict[str, Any]:
+        data = trainer.data
+        seen = torch.cat([data.x_train[:, 0], data.x_test[:, 0]])
+        lo, hi = float(seen.min()), float(seen.max())
+        pts = line_points(lo, hi, res)
+        return {
+            "step": trainer.step, "dims": 1, "xs": pts[:, 0],
+            "output": output_curve(trainer.model, trainer.task, pts),
+            "nodes": node_curves(trainer.model, pts),
             "weights": small_weights(trainer),
         }
 

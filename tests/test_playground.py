@@ -1,0 +1,222 @@
+"""The Playground as a user meets it, through AppTest: its pictures are there while a run
+goes on and follow every edit at once, it takes the 1-D regressions, its controls do
+what they say, and its words are words.
+
+AppTest does not fire ``run_every`` timers: a refresh is an explicit ``at.run()``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+def open_app(preset: str = "spiral") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = preset
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def session():  # noqa: ANN201
+    from ui.session import _SESSIONS
+
+    return max(_SESSIONS, key=lambda s: s.last_seen)
+
+
+def by_label(at: AppTest, label: str):  # noqa: ANN201
+    return next(w for w in at.selectbox if w.label == label)
+
+
+def chart(at: AppTest, key: str) -> dict | None:
+    """The plotly figure drawn under ``key``, as plotly JSON; None when it is not drawn."""
+    found = [e for e in at.get("plotly_chart") if getattr(e, "key", None) == key]
+    return json.loads(found[0].proto.spec) if found else None
+
+
+def values(v: list | dict) -> np.ndarray:
+    """A plotly data array: a list, or numpy's binary form ({"bdata", "dtype"})."""
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+    return np.asarray(v, float)
+
+
+def pictures(at: AppTest) -> tuple[str, str]:
+    """What the two main pictures show: the network's images and the output's data."""
+    net, out = chart(at, "pg-network"), chart(at, "pg-output")
+    assert net is not None and out is not None, "a main picture is missing"
+    net_images = [i["source"] for i in net["layout"].get("images", [])]
+    assert net_images, "the network drawing has no neuron pictures"
+    out_data = json.dumps([out["layout"].get("images", []), out["data"]], sort_keys=True)
+    return json.dumps(net_images), out_data
+
+
+def test_the_pictures_follow_each_kind_of_edit_before_any_training() -> None:
+    at = open_app("spiral")
+    # Which pictures each edit changes: (the network drawing, the output map). A new data
+    # set over the same plane leaves the neurons' maps as they were (same initial weights).
+    edits = {
+        "data set": (lambda: at.button(key="pg-data-circle").click(), (False, True)),
+        "features": (lambda: at.checkbox(key="pg-feature-x1^2-False").check(), (True, True)),
+        "layers": (lambda: at.button(key="pg-add-layer").click(), (True, True)),
+        "neurons": (lambda: at.button(key="pg-remove-0").click(), (True, True)),
+        "activation": (lambda: by_label(at, "Activation").set_value("relu"), (True, True)),
+    }
+    before = pictures(at)
+    for what, (edit, changes) in edits.items():
+        edit().run()
+        assert not at.exception, at.exception
+        assert session().get_trainer().snapshot().step == 0  # no training happened
+        now = pictures(at)
+        for name, old, new, changed in zip(("network drawing", "output map"), before, now,
+                                           changes, strict=True):
+            if changed:
+                assert new != old, f"the {name} did not follow the {what} edit"
+        before = now
+
+
+def live_pictures(at: AppTest) -> tuple[str, str]:
+    """A run in progress: the network drawing and the output map are plain images, the
+    first two of the main area (the data-set thumbnails come after them). Each by its
+    address, which follows its content."""
+    from engine.mlp import playground_sets
+
+    urls = [i.url for e in at.main.get("image") for i in e.proto.imgs]
+    kind = session().get_trainer().data.kind
+    assert len(urls) == 2 + len(playground_sets(kind)), "a main picture is missing"
+    return urls[0], urls[1]
+
+
+def test_the_pictures_are_there_and_move_while_training() -> None:
+    at = open_app("spiral")
+    by_label(at, "Train for").set_value(0).run()  # until paused: it cannot end here
+    by_label(at, "Speed").set_value(100).run()
+    at.button(key="pg-train").click().run()
+    trainer = session().get_trainer()
+    seen = []
+    end = time.monotonic() + 30
+    while len(set(seen)) < 3 and time.monotonic() < end:
+        time.sleep(0.4)
+        at.run()
+        assert not at.exception, at.exception
+        assert trainer.snapshot().status in ("running", "queued")
+        seen.append(live_pictures(at))  # asserts both are drawn at every refresh
+    assert len(set(seen)) >= 3, "the pictures did not change during the run"
+    at.button(key="pg-pause").click().run()
+    assert trainer.snapshot().status == "paused"
+    pictures(at)  # held still: the interactive figures again
+
+
+def test_a_queued_run_keeps_its_pictures(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NP_MAX_TRAINERS", "1")
+    at = open_app("spiral")
+    from ui.session import run_slots
+
+    holder = object()
+    assert run_slots().acquire(holder)  # another user's run holds the only slot
+    try:
+        at.button(key="pg-train").click().run()
+        assert session().get_trainer().snapshot().status == "queued"
+        at.run()
+        live_pictures(at)
+    finally:
+        run_slots().release(holder)
+        session().get_trainer().stop()
+
+
+def test_choosing_a_penalty_starts_it_at_a_useful_rate() -> None:
+    at = open_app("spiral")
+    by_label(at, "Regularisation").set_value("l2").run()
+    reg = session().exp.train.regularization
+    assert (reg.l1, reg.l2) == (0.0, 0.001)
+    assert by_label(at, "Regularisation rate").value == 0.001
+    by_label(at, "Regularisation").set_value("l1").run()  # the rate carries over
+    reg = session().exp.train.regularization
+    assert (reg.l1, reg.l2) == (0.001, 0.0)
+    by_label(at, "Regularisation").set_value("none").run()
+    reg = session().exp.train.regularization
+    assert (reg.l1, reg.l2) == (0.0, 0.0)
+
+
+def test_the_playground_takes_a_1d_regression_and_draws_its_curve() -> None:
+    at = open_app("spiral")
+    by_label(at, "Problem type").set_value("regression").run()
+    at.button(key="pg-data-sine").click().run()
+    assert not at.exception, at.exception
+    assert session().exp.data.name == "sine"
+    assert not any("something else" in i.value for i in at.info)
+    net = chart(at, "pg-network")
+    titles = [a["text"] for a in net["layout"]["annotations"] if "<b>" in a["text"]]
+    assert titles[0].endswith("<br>1"), titles  # one input: x
+    out = chart(at, "pg-output")
+    curve = next(d for d in out["data"] if d.get("mode") == "lines")
+    points = next(d for d in out["data"] if d.get("mode") == "markers")
+    assert len(values(curve["y"])) >= 20 and len(values(points["x"])) > 0
+    # The noise the sine lesson asks to raise is there and does something.
+    noise = next(s for s in at.slider if s.label == "Noise (%)")
+    noise.set_value(30).run()
+    assert session().exp.data.params["noise"] == 0.3
+    # A few steps move the fitted curve.
+    at.button(key="pg-epoch").click().run()
+    session().get_trainer().wait(10)
+    at.run()
+    after = next(d for d in chart(at, "pg-output")["data"] if d.get("mode") == "lines")
+    assert not np.allclose(values(after["y"]), values(curve["y"]))
+
+
+def test_speed_is_a_viewing_choice_that_paces_the_run() -> None:
+    at = open_app("spiral")
+    by_label(at, "Speed").set_value(20).run()
+    assert session().speed == 20
+    exp = session().exp
+    at.button(key="pg-train").click().run()
+    trainer = session().get_trainer()
+    time.sleep(2.0)
+    steps = trainer.snapshot().step
+    at.button(key="pg-pause").click().run()
+    assert 10 <= steps <= 70, steps  # ~40 at 20 steps/s; full speed would be thousands
+    assert session().exp == exp  # not part of the experiment (nor of its link)
+    by_label(at, "Speed").set_value(0).run()
+    assert session().speed is None
+
+
+def test_train_until_paused_runs_without_a_budget() -> None:
+    at = open_app("xor_hidden")
+    by_label(at, "Train for").set_value(0).run()
+    assert session().exp.train.epochs is None
+    at.button(key="pg-train").click().run()
+    trainer = session().get_trainer()
+    time.sleep(1.5)
+    at.run()
+    snap = trainer.snapshot()
+    assert snap.status == "running" and snap.epochs is None and snap.step > 0
+    assert not at.exception, at.exception
+    at.button(key="pg-pause").click().run()
+    by_label(at, "Train for").set_value(100).run()
+    assert session().exp.train.epochs == 100
+
+
+def test_the_words_on_the_playground() -> None:
+    at = open_app("spiral")
+    at.button(key="pg-remove-layer").click().run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "1 hidden layer**" in text and "1 hidden layers" not in text
+    assert "Adam" in by_label(at, "Optimizer").options
+    assert "cross-entropy" in by_label(at, "Loss").options
+    main = [w for w in at.main.selectbox]
+    for box in main:
+        for option in box.options:
+            assert "_" not in option and "e-" not in option, (box.label, option)
+    # The loss chart says which line is which.
+    loss = chart(at, "pg-loss-curve")
+    assert loss["layout"].get("showlegend") is True
