@@ -38,6 +38,7 @@ from engine.validate import check, load_experiment
 
 log = logging.getLogger(__name__)
 PUBLISH_EVERY = 0.1  # seconds between snapshots while running
+RATE_WINDOW = 0.3  # seconds over which steps per second are measured
 # A loss this many times its first value (or 1, if larger) has diverged, finite or not.
 DIVERGE_FACTOR = 1e3
 TRAIN_EVAL_ROWS = 256  # enough for a toy set whole; a fair sample of a large one
@@ -323,7 +324,7 @@ class Trainer:
                 t0 = time.perf_counter()
                 self._train_step()
                 self._elapsed += time.perf_counter() - t0
-                if t0 - self._rate[1] > PUBLISH_EVERY:
+                if t0 - self._published_at > PUBLISH_EVERY:
                     self._publish()
                 if self.speed is not None:
                     self._pace(t0)
@@ -352,7 +353,8 @@ class Trainer:
             left = started + 1.0 / speed - now
             if left <= 0:
                 return
-            if self._rate[0] != self.step and now - self._rate[1] > PUBLISH_EVERY / 2:
+            if (self._snapshot.step != self.step
+                    and now - self._published_at > PUBLISH_EVERY / 2):
                 self._publish()  # show the step now, not after the wait
                 continue
             time.sleep(min(left, PACE_SLICE))
@@ -516,11 +518,14 @@ class Trainer:
             self._logged_status = self.status
             log.info("trainer %x %s at step %d, t=%.6f, cpu=%.3f", id(self), self.status,
                      self.step, time.time(), self.cpu_seconds)
-        now = time.perf_counter()
+        now = self._published_at = time.perf_counter()
         last_step, last_t, rate = self._rate
-        if now > last_t and self.step > last_step:
-            rate = (self.step - last_step) / (now - last_t)
-        self._rate = (self.step, now, rate)
+        # Measured over a window of a few publications: a command publishing a moment after
+        # the loop did would otherwise turn one step into thousands per second.
+        if now - last_t >= RATE_WINDOW:
+            if self.step > last_step:
+                rate = (self.step - last_step) / (now - last_t)
+            self._rate = (self.step, now, rate)
         evals = self.eval_history.arrays()
         final = {k: float(v[-1]) for k, v in evals.items() if len(v)}
         self._snapshot = Snapshot(

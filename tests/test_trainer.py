@@ -890,3 +890,25 @@ def test_a_chosen_speed_is_kept_and_stop_stays_instant(spec) -> None:
     for bad in (0, -1, float("nan"), True, "fast"):
         with pytest.raises(ValueError):
             t.set_speed(bad)
+
+
+def test_the_shown_speed_is_the_real_one_while_commands_publish(spec) -> None:  # noqa: ANN001
+    """Commands publish too (a new learning rate, a budget); a publication a moment after
+    the loop's must not turn one step into thousands per second, or a tenth of them."""
+    tr = Trainer(spec(epochs=None))
+    tr.start()
+    try:
+        time.sleep(0.5)
+        shown = []
+        for i in range(40):
+            tr.set_lr(0.03 + i * 1e-4)
+            time.sleep(0.011)
+            shown.append(tr.snapshot().steps_per_sec)
+        step0, t0 = tr.snapshot().step, time.perf_counter()
+        time.sleep(1.0)
+        real = (tr.snapshot().step - step0) / (time.perf_counter() - t0)
+    finally:
+        tr.stop()
+    assert real > 0
+    off = [s for s in shown if not real / 3 < s < real * 3]
+    assert not off, (real, off[:5])
