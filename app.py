@@ -21,8 +21,10 @@ st.set_page_config(page_title="Neural Playground", page_icon=":material/neurolog
 
 from engine.i18n import t  # noqa: E402
 from ui.pages import PAGES  # noqa: E402
-from ui.session import current, sync_url  # noqa: E402
+from ui.present import apply_presentation, keep_in_url, present_switch, presenting  # noqa: E402
+from ui.session import Session, current, sync_url  # noqa: E402
 from ui.sidebar import sidebar  # noqa: E402
+from ui.warmup import warm_up_once  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 
@@ -58,22 +60,49 @@ def trace_trainers() -> bool:
     return True
 
 
+def draft_banner(session: Session, build: st.Page, here: st.Page) -> None:
+    """Every page says so when Build holds edits that are not the experiment."""
+    if session.draft is None:
+        return
+    n = len(session.draft_issues)
+    if n == 1:
+        text = t("Your edits on Build are not applied: 1 problem. Train runs the last valid "
+                 "experiment.")
+    else:
+        text = t("Your edits on Build are not applied: {n} problems. Train runs the last "
+                 "valid experiment.", n=n)
+    with st.container(horizontal=True, vertical_alignment="center", key="np-draft"):
+        st.warning(text, icon=":material/edit_off:", width="stretch")
+        if here.url_path != build.url_path:
+            st.page_link(build, label=t("Fix them on Build"), icon=":material/account_tree:")
+
+
 def main() -> None:
     freeze_startup_objects()
     confine_csv_files()
     trace_trainers()
+    # In the background, beside the first page's own drawing: by the first click on Train
+    # torch, the probes and plotly are as warm as for every later click.
+    warm_up_once()
     session = current()
+    apply_presentation()
     # The first page opens at "/"; any other page keeps its own path (/train, ...).
     pages = [st.Page(str(ROOT / "views" / p.file), title=t(p.title), icon=p.icon,
                      url_path=p.path if i else None, default=(i == 0))
              for i, p in enumerate(PAGES)]
-    nav = st.navigation(pages)
+    # Presenting hides the sidebar, so the pages are listed in the top bar instead.
+    nav = st.navigation(pages, position="top" if presenting() else "sidebar")
+    if presenting():
+        present_switch()
+    else:
+        sidebar(session)
     if session.notice:
         st.warning(session.notice + "\n\n" + t("The default experiment was opened instead."))
         session.notice = None
-    sidebar(session)
+    draft_banner(session, next(p for p in pages if p.url_path == "build"), nav)
     nav.run()
     sync_url(session)
+    keep_in_url()
 
 
 main()

@@ -1,58 +1,109 @@
-"""Run controls and run status, shared by every page that trains."""
+"""Run controls and run status, shared by every page that trains.
+
+What the buttons say and what the trainer does agree: Pause keeps the run
+(Resume goes on from that step), Stop ends it (the next Train starts a new run
+from the initial weights), Reset goes back to step 0 without training. A
+diverged run cannot be resumed into: it offers a restart with the settings the
+user has since changed, or undo.
+"""
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
+from engine.errors import Issue
 from engine.i18n import t
 from engine.trainer import Snapshot
+from ui.present import presenting
 from ui.session import Session
+from ui.words import issue_text
 
-STATUS_WORDS = {
-    "ready": "Ready: press Train.",
-    "queued": "Waiting for a free slot: the server is training as many networks as it has "
-              "cores. Yours starts as soon as one finishes or pauses.",
-    "running": "Training…",
-    "paused": "Paused.",
-    "finished": "Finished.",
-    "stopped": "Stopped.",
-    "failed": "Training failed.",
-}
 REASONS = {
-    "epochs": "the epoch budget is used up",
-    "early_stopping": "the test loss stopped improving (early stopping)",
+    "epochs": "Finished at step {step}: the epoch budget is used up.",
+    "early_stopping": "Finished at step {step}: the test loss stopped improving "
+                      "(early stopping).",
 }
+
+
+def diverged(s: Snapshot) -> bool:
+    """A run the loss ran away from: going on from its weights makes no sense."""
+    return bool(s.nonfinite) or s.stop_reason == "nonfinite"
 
 
 def run_controls(session: Session, prefix: str) -> None:
     """Train, Pause, Step, Stop, Reset and New weights, bound to the session's trainer."""
     trainer = session.get_trainer()
     snap = trainer.snapshot()
+    if diverged(snap) and snap.status not in ("running", "queued"):
+        _diverged_controls(session, prefix)
+        return
     running = snap.status in ("running", "queued")
+    few = presenting()  # at the front of a class: only what a lesson needs
+    row = _row()
     # Callbacks run before the rest of the script, so Pause and Stop act at once.
-    c = st.columns([1.1, 1, 1.2, 1, 1, 1.4])
     if running:
-        c[0].button(t("Pause"), key=f"{prefix}-pause", type="primary", width="stretch",
-                    on_click=_pause, args=(trainer,))
+        row.button(t("Pause"), key=f"{prefix}-pause", type="primary", width="content",
+                   help=t("Pause here: Resume goes on from this step."),
+                   on_click=_pause, args=(trainer,))
     else:
-        label = t("Resume") if snap.status == "paused" else t("Train")
-        c[0].button(label, key=f"{prefix}-train", type="primary", width="stretch",
-                    on_click=_train, args=(session,))
-    c[1].button(t("Step"), key=f"{prefix}-step", help=t("Train one step, then pause."),
-                width="stretch", on_click=trainer.step_n, args=(1,))
-    c[2].button(t("Step epoch"), key=f"{prefix}-epoch", width="stretch",
-                help=t("Train to the end of this epoch, then pause."),
-                on_click=trainer.step_epoch)
-    c[3].button(t("Stop"), key=f"{prefix}-stop", width="stretch", on_click=trainer.stop)
-    c[4].button(t("Reset"), key=f"{prefix}-reset", width="stretch", on_click=trainer.reset,
-                help=t("Back to step 0 with the same initial weights."))
-    c[5].button(t("New weights"), key=f"{prefix}-seed", width="stretch",
-                help=t("Reset with other initial weights (seed {seed}).",
-                       seed=session.exp.train.seed),
-                on_click=lambda: session.new_weights(random.randrange(1, 10_000)))
+        label, why = _train_words(snap)
+        row.button(label, key=f"{prefix}-train", type="primary", width="content", help=why,
+                   on_click=_train, args=(session,))
+    row.button(t("Step"), key=f"{prefix}-step", help=t("Train one step, then pause."),
+               width="content", on_click=trainer.step_n, args=(1,))
+    if few:
+        row.button(t("Reset"), key=f"{prefix}-reset", width="content", on_click=trainer.reset,
+                   help=t("Back to step 0 with the same initial weights."))
+        return
+    row.button(t("Step epoch"), key=f"{prefix}-epoch", width="content",
+               help=t("Train to the end of this epoch, then pause."),
+               on_click=trainer.step_epoch)
+    row.button(t("Stop"), key=f"{prefix}-stop", width="content", on_click=trainer.stop,
+               help=t("End this run: Train then starts a new run from the initial weights."))
+    row.button(t("Reset"), key=f"{prefix}-reset", width="content", on_click=trainer.reset,
+               help=t("Back to step 0 with the same initial weights."))
+    _new_weights(row, session, prefix)
+
+
+def _new_weights(row: DeltaGenerator, session: Session, prefix: str) -> None:
+    row.button(t("New weights"), key=f"{prefix}-seed", width="content",
+               help=t("Reset with other initial weights (now seed {seed}).",
+                      seed=session.exp.train.seed),
+               on_click=lambda: session.new_weights(random.randrange(1, 10_000)))
+
+
+def _row() -> DeltaGenerator:
+    """One row of buttons, each as wide as its words: columns of fixed shares cut "Step
+    epoch" to "Step ep…" on a projector's 1024 pixels. A row too narrow wraps instead."""
+    return st.container(horizontal=True, gap="small")
+
+
+def _train_words(s: Snapshot) -> tuple[str, str]:
+    """The main button's label and help when nothing is training."""
+    if s.status == "paused":
+        return t("Resume"), t("Go on from step {step}.", step=s.step)
+    if s.status == "finished":
+        return t("Train on"), t("Go on training from step {step}.", step=s.step)
+    if s.status == "stopped":
+        return t("Train"), t("Start a new run from the initial weights.")
+    return t("Train"), t("Start training from step {step}.", step=s.step)
+
+
+def _diverged_controls(session: Session, prefix: str) -> None:
+    """After a divergence: a fresh run with the settings as they are now, or undo."""
+    row = _row()
+    row.button(t("Restart with the new settings"), key=f"{prefix}-restart", type="primary",
+               width="content", on_click=session.restart,
+               help=t("A new run from the initial weights, with the settings as they are "
+                      "now (change the learning rate first, for example)."))
+    row.button(t("Undo"), key=f"{prefix}-undo", width="content", on_click=session.undo,
+               disabled=not session.can_undo, help=t("Take back the last edit."))
+    _new_weights(row, session, prefix)
 
 
 def _pause(trainer: object) -> None:
@@ -63,8 +114,10 @@ def _pause(trainer: object) -> None:
 def _train(session: Session) -> None:
     trainer = session.get_trainer()
     snap = trainer.snapshot()
-    if snap.status == "finished" and snap.epoch >= snap.epochs:
-        trainer.set_epochs(snap.epochs + session.exp.train.epochs)  # train on for another budget
+    budget = session.exp.train.epochs
+    if snap.status == "finished" and snap.epochs is not None and snap.epoch >= snap.epochs:
+        # "Train on": another budget from here (or without one when the spec has none).
+        trainer.set_epochs(None if budget is None else snap.epochs + budget)
     trainer.start()
 
 
@@ -79,42 +132,65 @@ def lr_control(session: Session, key: str) -> None:
         show_issues(session.edit(("train", "optimizer", "lr"), lr))
 
 
-def show_issues(issues: list) -> None:  # noqa: ANN001
+def show_issues(issues: Iterable[Issue]) -> None:
     for issue in issues:
-        st.error(str(issue))
+        st.error(issue_text(issue))
 
 
 def status_text(s: Snapshot) -> str:
-    words = t(STATUS_WORDS.get(s.status, s.status))
-    if s.status == "finished" and s.stop_reason in REASONS:
-        words += " " + t("Training stopped because {why}.", why=t(REASONS[s.stop_reason]))
-    if s.nonfinite:
-        words = nonfinite_text(s.nonfinite)
+    """The run's state in one or two sentences, with what the buttons will do next."""
     if s.error:
-        words = t("Training failed: {error}", error=s.error)
-    return words
+        return t("Training failed: {error}", error=s.error)
+    if diverged(s) and s.nonfinite:
+        return nonfinite_text(s.nonfinite)
+    if s.status == "paused":
+        return t("Paused at step {step}. Resume goes on from here.", step=s.step)
+    if s.status == "stopped":
+        return t("Stopped at step {step}. Train starts a new run from the initial weights.",
+                 step=s.step)
+    if s.status == "finished":
+        return t(REASONS.get(s.stop_reason or "", "Finished at step {step}."), step=s.step)
+    if s.status == "ready":
+        return t("Ready: press Train.")
+    if s.status == "queued":
+        return t("Waiting for a free slot: the server is training as many networks as it "
+                 "has cores. Yours starts as soon as one finishes or pauses.")
+    if s.status == "running":
+        return t("Training…")
+    return t("Training failed.") if s.status == "failed" else s.status
 
 
 def nonfinite_text(n: dict) -> str:
-    """Why a run paused on a non-finite or exploding loss, and what to try."""
+    """Why a run stopped on a non-finite or exploding loss, and what to do next."""
     what = t(n["what"])
     if n["node"] != "loss" and "loss" not in n["what"]:
         loss = n.get("loss")
         what = t("the loss became {loss}; in node {node}, {what}",
                  loss=f"{loss:.4g}" if isinstance(loss, float) else loss, node=n["node"],
                  what=what)
-    return t("Paused at step {step}: {what}. The updates are too large: lower the learning "
-             "rate, clip gradients, or use smaller initial weights.", step=n["step"], what=what)
+    return t("Stopped at step {step}: {what}. The updates are too large: lower the learning "
+             "rate, clip gradients, or use smaller initial weights, then press Restart with "
+             "the new settings.", step=n["step"], what=what)
+
+
+def progress_text(s: Snapshot) -> str:
+    """Epoch (of the budget, when there is one), step, speed and time left."""
+    rate = f"{s.steps_per_sec:,.0f}"
+    if s.epochs is None:  # no budget: trains until paused
+        return t("epoch {e} · step {step} · {rate} steps/s", e=s.epoch, step=s.step, rate=rate)
+    text = t("epoch {e} of {E} · step {step} · {rate} steps/s", e=s.epoch, E=s.epochs,
+             step=s.step, rate=rate)
+    if s.steps_per_sec > 0 and s.status == "running":
+        remaining = max(s.epochs * s.steps_per_epoch - s.step, 0) / s.steps_per_sec
+        text += " · " + t("about {secs} s left", secs=math.ceil(remaining))
+    return text
 
 
 def progress(s: Snapshot) -> None:
-    """Progress bar with epoch, step, speed and time left; the status in words."""
-    left = ""
-    if s.steps_per_sec > 0 and s.status == "running":
-        remaining = max(s.epochs * s.steps_per_epoch - s.step, 0) / s.steps_per_sec
-        left = " · " + t("about {secs} s left", secs=math.ceil(remaining))
-    st.progress(s.progress, text=t("epoch {e}/{E} · step {step} · {rate} steps/s", e=s.epoch,
-                                   E=s.epochs, step=s.step, rate=f"{s.steps_per_sec:,.0f}")
-                + left)
-    say = st.error if (s.error or s.nonfinite) else st.caption
+    """Progress bar (when the run has a budget) and the status in words."""
+    if s.epochs is None:
+        st.caption(progress_text(s))
+    else:
+        st.progress(s.progress, text=progress_text(s))
+    say = st.error if (s.error or diverged(s)) else st.caption
     say(status_text(s))

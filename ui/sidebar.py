@@ -1,4 +1,5 @@
-"""The sidebar every page shares: presets, undo/redo, share, download, open."""
+"""The sidebar every page shares: the experiment's name and lesson, presets in course
+order, undo/redo, share, download, open."""
 
 from __future__ import annotations
 
@@ -6,17 +7,20 @@ import json
 
 import streamlit as st
 
-from engine.errors import SpecError
+from engine.course import preset_title, presets_in_course_order
+from engine.errors import Issue, SpecError
 from engine.i18n import t
-from engine.presets import PRESET_DIR, decode_share, list_presets, load_preset
+from engine.presets import decode_share, load_preset
+from ui.present import present_switch
 from ui.session import Session, spec_json
-from ui.share import copy_button
+from ui.share import link_field
+from ui.words import issues_text
 
 
 @st.cache_data
 def preset_titles() -> dict[str, str]:
-    return {n: json.loads((PRESET_DIR / f"{n}.json").read_text())["meta"]["name"]
-            for n in list_presets()}
+    """Preset names to titles, in the course's teaching order."""
+    return {n: preset_title(n) for n in presets_in_course_order()}
 
 
 def share_link(session: Session) -> str:
@@ -26,41 +30,31 @@ def share_link(session: Session) -> str:
 
 def sidebar(session: Session) -> None:
     with st.sidebar:
-        exp = session.exp
-        st.markdown(f"**{exp.meta.name}**")
-        if exp.meta.description:
-            st.caption(exp.meta.description)
-        if exp.meta.lesson:
-            with st.expander(t("Lesson: what to change, what to watch")):
-                st.write(exp.meta.lesson)
+        about(session)
+        present_switch()
 
         titles = preset_titles()
         name = st.selectbox(t("Preset"), list(titles), format_func=titles.get,
                             index=None, placeholder=t("Open a preset…"), key="np-preset")
         if name and st.button(t("Open preset"), key="np-open-preset"):
-            issues = session.apply(load_preset(name))
-            if issues:
-                st.error("\n".join(map(str, issues)))
-            else:
-                st.rerun()
+            _opened(session.open(load_preset(name)))
 
         c = st.columns(2)
-        if c[0].button(t("Undo"), disabled=not session.undo_stack, key="np-undo",
+        if c[0].button(t("Undo"), disabled=not session.can_undo, key="np-undo",
                        width="stretch"):
             session.undo()
             st.rerun()
-        if c[1].button(t("Redo"), disabled=not session.redo_stack, key="np-redo",
+        if c[1].button(t("Redo"), disabled=not session.can_redo, key="np-redo",
                        width="stretch"):
             session.redo()
             st.rerun()
 
         st.markdown(f"**{t('Share')}**")
-        st.caption(t("The address bar always holds this experiment. Copy this link (the "
-                     "icon on the right) to share it:"))
-        st.code(share_link(session), language=None, wrap_lines=True)
-        copy_button(share_link(session))
-        st.download_button(t("Download JSON"), spec_json(exp), file_name=_file_name(exp),
-                           mime="application/json", key="np-download", width="stretch")
+        st.caption(t("The address bar always holds this experiment; so does this link."))
+        link_field(share_link(session), t("Copy link"))
+        st.download_button(t("Download JSON"), spec_json(session.exp),
+                           file_name=file_name(session.title), mime="application/json",
+                           key="np-download", width="stretch")
         upload = st.file_uploader(t("Open an experiment file"), type=["json"],
                                   key="np-upload")
         if upload is not None and st.session_state.get("np-upload-done") != upload.file_id:
@@ -69,13 +63,38 @@ def sidebar(session: Session) -> None:
         pasted = st.text_input(t("Or paste a share link"), key="np-paste")
         if pasted and st.button(t("Open link"), key="np-open-link"):
             try:
-                issues = session.apply(decode_share(pasted.split("s=")[-1]))
+                issues = session.open(decode_share(pasted.split("s=")[-1].split("&")[0]))
             except SpecError as e:
                 issues = e.issues
-            if issues:
-                st.error("\n".join(map(str, issues)))
-            else:
-                st.rerun()
+            _opened(issues)
+
+
+def about(session: Session) -> None:
+    """The experiment's name, and its lesson: an edited one's lesson is the original's."""
+    meta = session.exp.meta
+    st.markdown(f"**{session.title}**")
+    if not session.edited:
+        if meta.description:
+            st.caption(meta.description)
+        if meta.lesson:
+            with st.expander(t("Lesson: what to change, what to watch")):
+                st.write(meta.lesson)
+        return
+    origin = session.origin.meta
+    if origin.lesson or origin.description:
+        with st.expander(t("Lesson of {name} (the experiment has been edited since)",
+                           name=origin.name)):
+            if origin.description:
+                st.caption(origin.description)
+            if origin.lesson:
+                st.write(origin.lesson)
+
+
+def _opened(issues: list[Issue]) -> None:
+    if issues:
+        st.error(issues_text(issues))
+    else:
+        st.rerun()
 
 
 def open_file(session: Session, raw: bytes) -> None:
@@ -83,20 +102,21 @@ def open_file(session: Session, raw: bytes) -> None:
     try:
         data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict):
-            raise ValueError("an experiment is a JSON object")
+            raise ValueError(t("an experiment is a JSON object"))
     except (UnicodeDecodeError, ValueError) as e:
         st.sidebar.error(t("That file is not an experiment (not valid JSON: {e}). Nothing "
                            "was changed.", e=e))
         return
-    issues = session.apply(data)
+    issues = session.open(data)
     if issues:
         st.sidebar.error(t("That file cannot be opened; nothing was changed:") + "\n\n"
-                         + "\n".join(f"- {i}" for i in issues))
+                         + issues_text(issues))
     else:
         st.rerun()
 
 
-def _file_name(exp: object) -> str:
-    name = getattr(getattr(exp, "meta", None), "name", "experiment")
-    slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
-    return f"{slug or 'experiment'}.json"
+def file_name(title: str) -> str:
+    """A download's file name from the experiment's title: "Edited from Spiral, tanh MLP"
+    -> "edited-from-spiral-tanh-mlp.json"."""
+    words = "".join(ch if ch.isalnum() else " " for ch in title.lower()).split()
+    return "-".join(words)[:80].strip("-") + ".json" if words else "experiment.json"

@@ -418,7 +418,8 @@ def main() -> None:
         if s.status in ACTIVE:
             png = cached_figure(f"pg-net-png-{height}", s.version, lambda: network_png(
                 columns, b["nodes"], b.get("weights", {}), single, height=height))
-            st.image(png, output_format="PNG")
+            # The same key as the chart's, so the picture is one thing to find either way.
+            st.container(key="pg-network").image(png, output_format="PNG")
             return
         st.plotly_chart(cached_figure(f"pg-net-{height}", s.version, lambda: network_figure(
             columns, b["nodes"], b.get("weights", {}), single, height=height)),
@@ -448,7 +449,7 @@ def main() -> None:
                 side = height - 40
                 png = cached_figure(f"pg-out-png{show_test}{discretize}{side}", v,
                                     lambda: output_png(*args, size=side))
-                st.image(png, width=side, output_format="PNG")
+                st.container(key="pg-output").image(png, width=side, output_format="PNG")
             else:
                 st.plotly_chart(cached_figure(f"pg-out{show_test}{discretize}{height}", v,
                                               lambda: output_figure(*args, height=height)),

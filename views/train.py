@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from engine.data import DATASETS
 from engine.i18n import t
 from engine.trainer import Snapshot
 from ui.controls import lr_control, progress, run_controls
 from ui.live import cached_figure, live, refresh_picker
+from ui.present import figure_height, presenting
 from ui.session import current
+from viz.compare import optimizer_name
 from viz.curves import (
     grad_figure,
     loss_figure,
@@ -20,45 +23,61 @@ from viz.curves import (
 
 session = current()
 exp = session.exp
+big = presenting()
 st.title(t("Train"))
-st.caption(t("{name}: {data}, {params} parameters, {optimizer} at learning rate {lr}",
-             name=exp.meta.name, data=exp.data.name,
+st.caption(t("{name}: {data}, {params} parameters, {optimizer} at learning rate {lr:g}",
+             name=session.title, data=t(DATASETS.get(exp.data.name).title),
              params=f"{session.get_trainer().plan.total_params:,}",
-             optimizer=exp.train.optimizer.name, lr=exp.train.optimizer.lr))
+             optimizer=optimizer_name(exp.train.optimizer.name), lr=exp.train.optimizer.lr))
 
 run_controls(session, "train")
-with st.expander(t("Options"), expanded=False):
-    c = st.columns(4)
-    with c[0]:
-        lr_control(session, "train-lr")
-    with c[1]:
-        refresh_picker()
-    log_axis = c[2].toggle(t("Log loss axis"), key="train-log")
-    smoothing = c[3].slider(t("Smoothing"), 0.0, 0.99, 0.6, key="train-smooth")
+if big:  # at the front of a class: the learning rate is the one setting a lesson changes
+    lr_control(session, "train-lr")
+    log_axis, smoothing = False, 0.6
+else:
+    with st.expander(t("Options"), expanded=False):
+        c = st.columns(4)
+        with c[0]:
+            lr_control(session, "train-lr")
+        with c[1]:
+            refresh_picker()
+        log_axis = c[2].toggle(t("Log loss axis"), key="train-log")
+        smoothing = c[3].slider(t("Smoothing"), 0.0, 0.99, 0.6, key="train-smooth")
+
+
+def sized(fig: object) -> object:
+    """Taller while presenting; the figure keeps its own height otherwise."""
+    if big:
+        fig.update_layout(height=figure_height(fig.layout.height or 300))  # type: ignore[attr-defined]
+    return fig
 
 
 def draw_curves(s: Snapshot) -> None:
     progress(s)
     v = s.version
     left, right = st.columns(2)
-    left.plotly_chart(cached_figure(f"loss{log_axis}{smoothing}", v,
-                                    lambda: loss_figure(s, log_axis, smoothing)),
+    left.plotly_chart(cached_figure(f"loss{log_axis}{smoothing}{big}", v,
+                                    lambda: sized(loss_figure(s, log_axis, smoothing))),
                       key="train-loss")
     kind = session.get_trainer().task.kind
-    right.plotly_chart(cached_figure("metric", v, lambda: metric_figure(s, kind)),
+    right.plotly_chart(cached_figure(f"metric{big}", v, lambda: sized(metric_figure(s, kind))),
                        key="train-metric")
 
 
 def draw_details(s: Snapshot) -> None:
     v = s.version
     left, right = st.columns(2)
-    left.plotly_chart(cached_figure("grad", v, lambda: grad_figure(
-        s.probes.get("gradient_flow"))), key="train-grad")
-    right.plotly_chart(cached_figure("outcome", v, lambda: outcome_figure(
-        s.probes.get("evaluation"))), key="train-outcome")
+    left.plotly_chart(cached_figure(f"grad{big}", v, lambda: sized(grad_figure(
+        s.probes.get("gradient_flow")))), key="train-grad")
+    right.plotly_chart(cached_figure(f"outcome{big}", v, lambda: sized(outcome_figure(
+        s.probes.get("evaluation")))), key="train-outcome")
+    if big:
+        return
     schedule = session.get_trainer().exp.train.schedule
-    st.plotly_chart(cached_figure("lr", v, lambda: lr_figure(s, schedule_curve(
-        schedule, s.lr, s.steps_per_epoch, s.epochs))), key="train-lr-chart")
+    # Without an epoch budget there is no whole run to plan the schedule over.
+    planned = None if s.epochs is None else schedule_curve(schedule, s.lr, s.steps_per_epoch,
+                                                           s.epochs)
+    st.plotly_chart(cached_figure("lr", v, lambda: lr_figure(s, planned)), key="train-lr-chart")
 
 
 # The curves follow every refresh; the slower-moving views every third one.
