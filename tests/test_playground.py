@@ -220,3 +220,12 @@ def test_the_words_on_the_playground() -> None:
     # The loss chart says which line is which.
     loss = chart(at, "pg-loss-curve")
     assert loss["layout"].get("showlegend") is True
+
+
+def test_the_playground_starts_at_a_speed_to_watch_until_the_user_chooses() -> None:
+    at = open_app("spiral")
+    assert session().speed == 100 and session().get_trainer().speed == 100
+    assert by_label(at, "Speed").value == 100
+    by_label(at, "Speed").set_value(0).run()
+    at.run()  # the choice stays: the page's default does not come back
+    assert session().speed is None

@@ -22,12 +22,36 @@ from engine.trainer import Snapshot
 from ui.present import presenting
 from ui.session import Session
 from ui.words import issue_text
+from viz.axes import sig
 
 REASONS = {
     "epochs": "Finished at step {step}: the epoch budget is used up.",
     "early_stopping": "Finished at step {step}: the test loss stopped improving "
                       "(early stopping).",
 }
+
+
+# Steps per second to train at (0: as fast as the machine goes). At 100 steps/s the
+# spiral's boundary takes shape over some 10-20 s: slow enough to follow, fast enough to
+# wait for; 5 steps/s lets a class follow single updates.
+FULL_SPEED = 0
+SPEEDS = (5, 20, 100, FULL_SPEED)
+WATCH_SPEED = 100.0  # where the Playground starts, until the user chooses
+
+
+def speed_control(session: Session, where: DeltaGenerator) -> None:
+    """How fast to train, to watch the boundary form: a viewing choice, kept across edits
+    and not part of the experiment (so not in the link)."""
+    now = session.speed or FULL_SPEED
+    choices = SPEEDS if now in SPEEDS else tuple(sorted({*SPEEDS[:-1], now})) + (FULL_SPEED,)
+    speed = where.selectbox(
+        t("Speed"), choices, index=choices.index(now), key=f"np-speed-{now}",
+        format_func=lambda v: t("full speed") if v == FULL_SPEED else t("{n} steps/s",
+                                                                         n=sig(v)),
+        help=t("Slow the training down to watch the pictures change; full speed trains as "
+               "fast as the server can."))
+    if speed != now:
+        session.set_speed(speed or None)
 
 
 def diverged(s: Snapshot) -> bool:

@@ -43,12 +43,15 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
     ``slower`` stretches the interval for views that change less than the loss curve,
     so each refresh only redraws what is worth redrawing."""
     running = session.get_trainer().snapshot().status in ACTIVE
+    # What this page run drew the controls for: a run that ends (or diverges) before the
+    # first tick must still bring the full redraw, whatever an earlier tick had seen.
+    st.session_state[f"{key}-active"] = running
 
     def tick() -> None:
         trainer = session.get_trainer()
         st.session_state[OWNER_KEY] = owner_token(trainer)
         snap = trainer.snapshot()
-        was = st.session_state.get(f"{key}-active", running)
+        was = st.session_state[f"{key}-active"]
         st.session_state[f"{key}-active"] = snap.status in ACTIVE
         draw(snap)
         if was and snap.status not in ACTIVE:

@@ -26,6 +26,7 @@ from engine.i18n import t
 from engine.limits import RunSlots
 from engine.presets import canonical_json, decode_share, encode_share, load_preset
 from ui.pages import NEEDED_PROBES
+from ui.words import issues_text
 
 DEFAULT_PRESET = "spiral"
 UNDO_DEPTH = 50
@@ -54,6 +55,7 @@ class Session:
         self.redo_stack: list[State] = []
         self.origin = exp  # as opened (preset, link or file): "edited" is measured from it
         self.speed: float | None = None  # steps per second; None: full speed
+        self.speed_chosen = False  # by the user (a page may start from its own default)
         self.trainer: Trainer | None = None
         self._trainer_key: str | None = None
         self.notice: str | None = None  # shown once, e.g. why a link could not be opened
@@ -183,9 +185,9 @@ class Session:
         (after a divergence, with the settings the user changed)."""
         self.get_trainer().restart()
 
-    def set_speed(self, steps_per_sec: float | None) -> None:
+    def set_speed(self, steps_per_sec: float | None, chosen: bool = True) -> None:
         """A viewing choice, not part of the experiment: it is kept across rebuilds."""
-        self.speed = steps_per_sec
+        self.speed, self.speed_chosen = steps_per_sec, chosen or self.speed_chosen
         if self.trainer is not None:
             self.trainer.set_speed(steps_per_sec)
 
@@ -245,7 +247,7 @@ def _initial_experiment() -> Experiment:
         if "preset" in params:
             return load_preset(params["preset"])
     except SpecError as e:
-        notice = str(e)
+        notice = issues_text(e.issues)
     exp = load_preset(DEFAULT_PRESET)
     if notice:
         st.session_state["_np_notice"] = notice
@@ -267,7 +269,9 @@ def sync_url(s: Session) -> None:
     """Keep ``?s=`` equal to the experiment, so copying the address shares it."""
     share = s.share_string()
     if st.query_params.get("s") != share:
-        st.query_params.clear()
+        # The experiment is in s= now; other parameters (presentation mode) stay.
+        for key in [k for k in st.query_params if k != "present"]:
+            del st.query_params[key]
         st.query_params["s"] = share
 
 

@@ -36,7 +36,7 @@ from engine.mlp import (
 from engine.probes.boundary import Boundary
 from engine.spec import DataSpec
 from engine.trainer import Snapshot
-from ui.controls import progress, run_controls
+from ui.controls import WATCH_SPEED, progress, run_controls, speed_control
 from ui.live import ACTIVE, cached_figure, live, owner_token
 from ui.names import SHORT_TITLES
 from ui.names import shown as word
@@ -59,12 +59,8 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity", "leaky_relu", "elu", "gelu
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
 LOSSES = {"classification": ("cross_entropy", "bce", "mse"),
           "regression": ("mse", "mae", "huber")}
-# Steps per second to watch at (None: as fast as the machine goes). At 20 steps/s the
-# spiral's boundary takes shape over some 20 s: slow enough to follow, fast enough to wait.
-# In the drop-downs 0 stands for None (full speed, until paused): widgets and their tests
-# handle a None option as "nothing chosen".
-FULL_SPEED = 0
-SPEEDS = (5, 20, 100, FULL_SPEED)
+# In the drop-downs 0 stands for None (until paused): widgets and their tests handle a
+# None option as "nothing chosen".
 UNTIL_PAUSED = 0
 EPOCH_CHOICES = (UNTIL_PAUSED, 10, 30, 100, 300, 1000, 3000)
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1x2": "x₁x₂",
@@ -179,21 +175,6 @@ def settings(session: Session, spec: dict[str, Any]) -> None:
         new = with_layers(new, hidden_units(new), act)
     if new != spec:
         apply(session, new)
-
-
-def speed_control(session: Session, where: Any) -> None:
-    """How fast to train, to watch the boundary form: a viewing choice, kept across edits
-    and not part of the experiment (so not in the link)."""
-    now = session.speed or FULL_SPEED
-    choices = SPEEDS if now in SPEEDS else tuple(sorted({*SPEEDS[:-1], now})) + (FULL_SPEED,)
-    speed = where.selectbox(
-        t("Speed"), choices, index=choices.index(now), key=f"pg-speed-{now}",
-        format_func=lambda v: t("full speed") if v == FULL_SPEED else t("{n} steps/s",
-                                                                         n=sig(v)),
-        help=t("Slow the training down to watch the pictures change; full speed trains as "
-               "fast as the server can."))
-    if speed != now:
-        session.set_speed(speed or None)
 
 
 def epochs_control(session: Session, spec: dict[str, Any], where: Any) -> None:
@@ -375,6 +356,8 @@ def scores(s: Snapshot) -> None:
 
 def main() -> None:
     session = current()
+    if not session.speed_chosen:  # the Playground is for watching: a run lasts a while
+        session.set_speed(WATCH_SPEED, chosen=False)
     spec = session.exp.to_dict()
     if not (drawable(spec["data"]["name"]) and is_mlp(spec)):
         st.title(t("Playground"))

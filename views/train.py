@@ -7,7 +7,7 @@ import streamlit as st
 from engine.data import DATASETS
 from engine.i18n import t
 from engine.trainer import Snapshot
-from ui.controls import lr_control, progress, run_controls
+from ui.controls import lr_control, progress, run_controls, speed_control
 from ui.live import cached_figure, live, refresh_picker
 from ui.present import figure_height, presenting
 from ui.session import current
@@ -39,6 +39,7 @@ else:
         c = st.columns(4)
         with c[0]:
             lr_control(session, "train-lr")
+            speed_control(session, st)
         with c[1]:
             refresh_picker()
         log_axis = c[2].toggle(t("Log loss axis"), key="train-log")

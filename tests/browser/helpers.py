@@ -32,6 +32,8 @@ STEP_JS = """() => {
   return parseInt(els[0].textContent.match(/step (\\d+)/)[1]);
 }"""
 
+# Lessons whose run diverges at its first steps on purpose (their cure is the lesson).
+DIVERGE_BY_DESIGN = frozenset({"exploding_init", "lr_too_large"})
 
 def button(page: Any, name: str) -> Any:
     return page.locator(MAIN).get_by_role("button", name=name, exact=True).first
@@ -154,10 +156,11 @@ def chart(page: Any, key: str) -> Any:
 
 
 def picture(page: Any, key: str) -> bytes | None:
-    """A screenshot of the chart as it is on screen, or None when it is not drawn."""
+    """A screenshot of the chart as it is on screen (a plotly chart, or the picture drawn in
+    its place while training), or None when it is not drawn."""
     box = chart(page, key)
     try:
-        if not box.is_visible() or box.locator(".js-plotly-plot").count() == 0:
+        if not box.is_visible() or box.locator(".js-plotly-plot, img").count() == 0:
             return None
         return box.screenshot(timeout=5000, animations="disabled")
     except Exception:  # noqa: BLE001  # vanished between the check and the shot

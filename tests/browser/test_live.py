@@ -17,7 +17,16 @@ from engine.presets import (
     load_preset,
 )
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.helpers import POINTS_JS, STEP_JS, button, poll, wait_ready
+from tests.browser.helpers import (
+    DIVERGE_BY_DESIGN,
+    POINTS_JS,
+    STEP_JS,
+    button,
+    choose,
+    poll,
+    wait_ready,
+)
+from viz.network import MAX_DRAWN
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +124,13 @@ def test_every_preset_opens_trains_and_stops(app_server, browser, preset: str) -
         button(page, "Train").click()
         steps = poll(lambda: page.evaluate(STEP_JS), lambda s: s > 0, timeout=30)
         assert steps > 0, f"{preset} did not start"
-        button(page, "Stop").click()
+        restart = button(page, "Restart with the new settings")
+        stop = button(page, "Stop")
+        poll(lambda: restart.count() + stop.count(), bool, timeout=10)
+        if restart.count():  # a lesson that diverges by design offers the restart, no Stop
+            assert preset in DIVERGE_BY_DESIGN, f"{preset} diverged"
+        else:
+            stop.click()
         page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
         assert page.get_by_text("Traceback").count() == 0
         assert page.locator('[data-testid="stException"]').count() == 0
@@ -128,15 +143,18 @@ def test_playground_trains_and_is_photographed_for_the_readme(app_server, browse
     try:
         page.goto(f"{app_server.url}/?preset=spiral")
         wait_ready(page)
+        choose(page, "Speed", "full speed")  # the Playground starts slow, to be watched
+        wait_ready(page)
         button(page, "Train").click()
-        poll(lambda: page.evaluate(STEP_JS), lambda s: s > 1500, timeout=30)
-        # The network drawing shows one small map image per neuron.
-        images = poll(lambda: page.evaluate("""() => Math.max(0, ...[...document
-            .querySelectorAll('.js-plotly-plot')].map(c => (c.layout.images || []).length))"""),
-                      lambda n: n >= 20, timeout=20)
-        assert images >= 20, images
         # The preset's 150 epochs take a few seconds: photograph the trained network.
         poll(lambda: page.evaluate(STEP_JS), lambda s: s >= 3750, timeout=60)
+        # The network drawing shows one small map image per drawn neuron: 2 inputs, two
+        # hidden layers of 32 (MAX_DRAWN of each drawn) and the output.
+        drawn = 2 + 2 * MAX_DRAWN + 1
+        images = poll(lambda: page.evaluate("""() => Math.max(0, ...[...document
+            .querySelectorAll('.js-plotly-plot')].map(c => (c.layout.images || []).length))"""),
+                      lambda n: n >= drawn, timeout=20)
+        assert images >= drawn, images
         time.sleep(1.5)
         wait_ready(page)
         (ROOT / "docs").mkdir(exist_ok=True)
