@@ -383,8 +383,6 @@ def main() -> None:
     columns = columns_of(session)
     kind = data.kind
     line = data.points_train is None
-    with net_col:
-        layer_controls(session, spec)
 
     # While a run goes on the two pictures are plain images: the browser swaps an image in
     # place, where a plotly chart given a new figure is mounted again and blank meanwhile.
@@ -455,6 +453,8 @@ def main() -> None:
     # what it owns, or its elements would pile up in the outer column.
     with net_col:
         live(session, draw_network, "pg-live-net")
+        # Under the drawing, so both pictures are on screen at 1024×768.
+        layer_controls(session, spec)
     with out_col:
         live(session, draw_output, "pg-live-out")
     if presenting():
