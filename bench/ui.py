@@ -68,8 +68,10 @@ COUNT_PICTURE_CHANGES_JS = """([seconds, keys]) => new Promise(done => {
   const box = k => document.querySelector(`[data-testid="stMain"] .st-key-${k}`);
   const sign = k => {
     const c = box(k);
-    if (!c || !c.querySelector('.js-plotly-plot')) return null;
+    // A plotly chart, or the picture drawn in its place while training.
+    if (!c || !c.querySelector('.js-plotly-plot, img')) return null;
     let s = '';
+    for (const im of c.querySelectorAll('img')) s += im.getAttribute('src') || '';
     for (const im of c.querySelectorAll('image')) {
       const h = im.getAttribute('href') || im.getAttribute('xlink:href') || '';
       s += h.length + h.slice(-160);

@@ -62,6 +62,9 @@ LOSSES = {"classification": ("cross_entropy", "bce", "mse"),
 # In the drop-downs 0 stands for None (until paused): widgets and their tests handle a
 # None option as "nothing chosen".
 UNTIL_PAUSED = 0
+# The two pictures are what a class watches: they refresh twice as often as the scores and
+# the loss chart (the probe records them at most every 0.2 s), and cost little to redraw.
+PICTURE_PACE = 0.5
 EPOCH_CHOICES = (UNTIL_PAUSED, 10, 30, 100, 300, 1000, 3000)
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1x2": "x₁x₂",
                   "sin_x1": "sin(x₁)", "sin_x2": "sin(x₂)"}
@@ -406,7 +409,7 @@ def main() -> None:
             columns, b["nodes"], b.get("weights", {}), single, height=height)),
             key="pg-network", config={"displayModeBar": False})
 
-    def draw_output(s: Snapshot) -> None:
+    def draw_map(s: Snapshot) -> None:
         # The map goes first in its column, so it is on screen at 1024×768; its switches
         # (read now, drawn under it) and the scores follow.
         show_test = bool(st.session_state.get("pg-show-test", False))
@@ -435,11 +438,8 @@ def main() -> None:
                 st.plotly_chart(cached_figure(f"pg-out{show_test}{discretize}{height}", v,
                                               lambda: output_figure(*args, height=height)),
                                 key="pg-output", config={"displayModeBar": False})
-        # One above the other: side by side their words are cut at 1024 px.
-        st.toggle(t("Show test data"), key="pg-show-test")
-        if not line:
-            st.toggle(t("Discretize"), key="pg-discretize",
-                      help=t("Show each point's class only, not how sure the network is."))
+    def draw_scores(s: Snapshot) -> None:
+        v = s.version
         scores(s)
         progress(s)
         st.plotly_chart(cached_figure("pg-loss", v, lambda: _small(loss_figure(s), legend=True)),
@@ -452,11 +452,17 @@ def main() -> None:
     # Each live area is a fragment inside its own column: a fragment may only redraw
     # what it owns, or its elements would pile up in the outer column.
     with net_col:
-        live(session, draw_network, "pg-live-net")
+        live(session, draw_network, "pg-live-net", slower=PICTURE_PACE)
         # Under the drawing, so both pictures are on screen at 1024×768.
         layer_controls(session, spec)
     with out_col:
-        live(session, draw_output, "pg-live-out")
+        live(session, draw_map, "pg-live-map", slower=PICTURE_PACE)
+        # One above the other: side by side their words are cut at 1024 px.
+        st.toggle(t("Show test data"), key="pg-show-test")
+        if not line:
+            st.toggle(t("Discretize"), key="pg-discretize",
+                      help=t("Show each point's class only, not how sure the network is."))
+        live(session, draw_scores, "pg-live-out")
     if presenting():
         return
     data_panel(session, spec)
