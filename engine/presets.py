@@ -57,13 +57,15 @@ def load_preset(name: str, folder: Path = PRESET_DIR) -> Experiment:
     return load_experiment(preset_path(name, folder))
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename, so a crash leaves old or new, never half."""
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write via a temporary file and a rename, so a crash leaves old or new, never half.
+    Text is written as UTF-8; bytes as they are (an upload keeps its own encoding)."""
     path = Path(path)
+    raw = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -10,34 +10,18 @@ import time
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from engine.presets import list_presets
+from tests.apptest import by_label, open_app, session
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 PAGES = sorted(p.name for p in (ROOT / "views").glob("*.py"))
 
 
-def open_app(preset: str | None = None, share: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if preset:
-        at.query_params["preset"] = preset
-    if share:
-        at.query_params["s"] = share
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
-def by_label(at: AppTest, label: str):  # noqa: ANN201
-    return next(w for w in at.selectbox if w.label == label)
 
 
-def session():  # noqa: ANN201
-    from ui.session import _SESSIONS
-
-    return max(_SESSIONS, key=lambda s: s.last_seen)
 
 
 @pytest.mark.parametrize("page", PAGES)

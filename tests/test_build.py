@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine.presets import load_preset
 from engine.validate import check
+from tests.apptest import session
 from viz.architecture import architecture_figure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,10 +24,6 @@ def open_build(preset: str = "xor_hidden") -> AppTest:
     return at
 
 
-def session():  # noqa: ANN201
-    from ui.session import _SESSIONS
-
-    return max(_SESSIONS, key=lambda s: s.last_seen)
 
 
 def key(at: AppTest, name: str) -> str:

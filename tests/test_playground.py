@@ -10,32 +10,17 @@ from __future__ import annotations
 import base64
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
+from tests import apptest
+from tests.apptest import by_label, session
 
 
 def open_app(preset: str = "spiral") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["preset"] = preset
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def session():  # noqa: ANN201
-    from ui.session import _SESSIONS
-
-    return max(_SESSIONS, key=lambda s: s.last_seen)
-
-
-def by_label(at: AppTest, label: str):  # noqa: ANN201
-    return next(w for w in at.selectbox if w.label == label)
+    return apptest.open_app(preset)
 
 
 def chart(at: AppTest, key: str) -> dict | None:
@@ -229,3 +214,5 @@ def test_the_playground_starts_at_a_speed_to_watch_until_the_user_chooses() -> N
     by_label(at, "Speed").set_value(0).run()
     at.run()  # the choice stays: the page's default does not come back
     assert session().speed is None
+
+

@@ -18,28 +18,15 @@ from streamlit.testing.v1 import AppTest
 
 from engine.course import COURSE_FILE, course_order, presets_in_course_order
 from engine.presets import PRESET_DIR, list_presets
+from tests.apptest import open_app, session
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 TRAIN = str(ROOT / "views" / "train.py")
 BUILD = str(ROOT / "views" / "build.py")
 
 
-def open_app(preset: str | None = None, present: bool = False) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if preset:
-        at.query_params["preset"] = preset
-    if present:
-        at.query_params["present"] = "1"
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
-def session():  # noqa: ANN201
-    from ui.session import _SESSIONS
-
-    return max(_SESSIONS, key=lambda s: s.last_seen)
 
 
 def until(at: AppTest, ok: Callable[[], bool], timeout: float = 30.0) -> None:

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from engine.presets import write_atomic
+
 UPLOADS = Path(__file__).resolve().parent.parent / "cache" / "uploads"
-
-
-def write_bytes_atomic(path: Path, raw: bytes) -> None:
-    """engine.presets.write_atomic for bytes: the file is kept as uploaded (any encoding),
-    and a crash leaves no half file for a spec to point at."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_upload(upload: Any, folder: Path | None = None) -> str:
@@ -36,7 +21,7 @@ def save_upload(upload: Any, folder: Path | None = None) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(raw).hexdigest()[:16]}.csv"
     if not path.exists():
-        write_bytes_atomic(path, raw)
+        write_atomic(path, raw)  # kept as uploaded, in whatever encoding
     return str(path)
 
 

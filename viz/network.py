@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,24 @@ def unit_image(values: np.ndarray, scale: float | None = None) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def drawn_edges(columns: list[tuple[str, list[str]]], weights: dict[str, np.ndarray],
+                shown: list[int], pos: list[list[tuple[float, float]]],
+                ) -> Iterator[tuple[float, float, tuple[float, float], tuple[float, float],
+                                    tuple[str, str]]]:
+    """Each drawn edge: its weight, the weight against its layer's largest, where it starts
+    and ends, and the names of the two units it joins."""
+    for c in range(1, len(columns)):
+        w = weights.get(columns[c][0])
+        if w is None or w.shape[1] < shown[c - 1]:
+            continue
+        scale = float(np.abs(w).max()) or 1.0
+        for j in range(shown[c]):
+            for i in range(shown[c - 1]):
+                val = float(w[j, i])
+                yield (val, abs(val) / scale, pos[c - 1][i], pos[c][j],
+                       (columns[c - 1][1][i], columns[c][1][j]))
+
+
 def network_height(columns: list[tuple[str, list[str]]], scale: float = 1.0) -> int:
     """Pixels a network drawing needs: enough per drawn neuron, within a screen's reach."""
     rows = max((min(len(labels), MAX_DRAWN) for _, labels in columns), default=1)
@@ -127,22 +146,14 @@ def network_figure(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndar
     # Edges, bucketed by sign and width so a big layer is a handful of traces.
     buckets: dict[tuple[int, int], tuple[list, list]] = {}
     hx, hy, htext = [], [], []
-    for c in range(1, len(columns)):
-        w = weights.get(columns[c][0])
-        if w is None or w.shape[1] < shown[c - 1]:
-            continue
-        scale = float(np.abs(w).max()) or 1.0
-        for j in range(shown[c]):
-            for i in range(shown[c - 1]):
-                val = float(w[j, i])
-                key = (int(val >= 0), min(int(abs(val) / scale * 4), 3))
-                xs, ys = buckets.setdefault(key, ([], []))
-                (x0, y0), (x1, y1) = pos[c - 1][i], pos[c][j]
-                xs += [x0 + size / 2, x1 - size / 2, None]
-                ys += [y0, y1, None]
-                hx.append((x0 + x1) / 2)
-                hy.append((y0 + y1) / 2)
-                htext.append(f"{columns[c - 1][1][i]} → {columns[c][1][j]}: w = {val:.3f}")
+    for val, rel, (x0, y0), (x1, y1), names in drawn_edges(columns, weights, shown, pos):
+        key = (int(val >= 0), min(int(rel * 4), 3))
+        xs, ys = buckets.setdefault(key, ([], []))
+        xs += [x0 + size / 2, x1 - size / 2, None]
+        ys += [y0, y1, None]
+        hx.append((x0 + x1) / 2)
+        hy.append((y0 + y1) / 2)
+        htext.append(f"{names[0]} → {names[1]}: w = {val:.3f}")
     for (positive, width), (xs, ys) in sorted(buckets.items()):
         colour = "rgb(8,119,189)" if positive else "rgb(245,147,34)"
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip",
@@ -192,6 +203,20 @@ def network_figure(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndar
     return fig
 
 
+def map_colours(boundary: dict[str, Any], kind: str, labels: np.ndarray,
+                discretize: bool = False) -> np.ndarray:
+    """The output map as RGB pixels: classes mixed by probability, or a regression's
+    value on a diverging scale set by the targets."""
+    out = boundary["output"]
+    if kind == "classification":
+        return class_mix(out, discretize)
+    values = out[0]
+    scale = float(np.abs(labels).max()) if len(labels) else 1.0
+    if discretize:
+        values = np.sign(values) * scale
+    return diverging(values, scale)
+
+
 def output_figure(boundary: dict[str, Any], kind: str, points: np.ndarray, labels: np.ndarray,
                   test_points: np.ndarray | None = None, test_labels: np.ndarray | None = None,
                   discretize: bool = False, height: int = 420) -> go.Figure:
@@ -199,15 +224,8 @@ def output_figure(boundary: dict[str, Any], kind: str, points: np.ndarray, label
     shape [N, 1]) the fitted curve over the points."""
     if boundary.get("dims") == 1:
         return curve_figure(boundary, points, labels, test_points, test_labels, height)
-    xs, ys, out = boundary["xs"], boundary["ys"], boundary["output"]
-    if kind == "classification":
-        rgb = class_mix(out, discretize)
-    else:
-        values = out[0]
-        scale = float(np.abs(labels).max()) if len(labels) else 1.0
-        if discretize:
-            values = np.sign(values) * scale
-        rgb = diverging(values, scale)
+    xs, ys = boundary["xs"], boundary["ys"]
+    rgb = map_colours(boundary, kind, labels, discretize)
     fig = go.Figure()
     fig.add_layout_image(dict(source=png_uri(np.flipud(rgb)), xref="x", yref="y", x=xs[0],
                               y=ys[-1], sizex=xs[-1] - xs[0], sizey=ys[-1] - ys[0],
@@ -325,20 +343,12 @@ def network_png(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndarray
            for c, n in enumerate(shown)]
     edges = Image.new("RGBA", img.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(edges)
-    for c in range(1, len(columns)):
-        w = weights.get(columns[c][0])
-        if w is None or w.shape[1] < shown[c - 1]:
-            continue
-        scale = float(np.abs(w).max()) or 1.0
-        for j in range(shown[c]):
-            for i in range(shown[c - 1]):
-                val = float(w[j, i])
-                strength = min(abs(val) / scale, 1.0)
-                colour = tuple(int(v) for v in (BLUE if val >= 0 else ORANGE))
-                (ax, ay), (bx, by) = pos[c - 1][i], pos[c][j]
-                draw.line([px(ax + size / 2, ay), px(bx - size / 2, by)],
-                          fill=(*colour, int(70 + 150 * strength)),
-                          width=max(1, round(unit * (0.015 + 0.05 * strength))))
+    for val, rel, (ax, ay), (bx, by), _ in drawn_edges(columns, weights, shown, pos):
+        strength = min(rel, 1.0)
+        colour = tuple(int(v) for v in (BLUE if val >= 0 else ORANGE))
+        draw.line([px(ax + size / 2, ay), px(bx - size / 2, by)],
+                  fill=(*colour, int(70 + 150 * strength)),
+                  width=max(1, round(unit * (0.015 + 0.05 * strength))))
     img = Image.alpha_composite(img, edges)
     draw = ImageDraw.Draw(img)
     font = _font(max(9, round(unit * 0.2)))
@@ -369,15 +379,8 @@ def output_png(boundary: dict[str, Any], kind: str, points: np.ndarray, labels: 
     """``output_figure`` as one square PNG image (no axes, no hover)."""
     if boundary.get("dims") == 1:
         return _curve_png(boundary, points, labels, test_points, test_labels, size)
-    xs, ys, out = boundary["xs"], boundary["ys"], boundary["output"]
-    if kind == "classification":
-        rgb = class_mix(out, discretize)
-    else:
-        values = out[0]
-        scale = float(np.abs(labels).max()) if len(labels) else 1.0
-        if discretize:
-            values = np.sign(values) * scale
-        rgb = diverging(values, scale)
+    xs, ys = boundary["xs"], boundary["ys"]
+    rgb = map_colours(boundary, kind, labels, discretize)
     img = Image.fromarray(np.flipud(rgb), "RGB").resize((size, size), Image.Resampling.BILINEAR)
     draw = ImageDraw.Draw(img)
     span_x, span_y = float(xs[-1] - xs[0]) or 1.0, float(ys[-1] - ys[0]) or 1.0
