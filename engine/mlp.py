@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from engine.adapt import adapt_to_data
 from engine.data import DATASETS, load_data
 from engine.spec import DataSpec
 
@@ -109,13 +110,4 @@ def with_dataset(spec: Spec, name: str) -> Spec:
                  "params": {k: v for k, v in old.items() if k in TOY_PARAMS and k in declared}}
     if not DATASETS.get(name).two_d:
         s["data"]["features"] = None
-    kind = DATASETS.get(name).kind
-    if s["train"].get("task") not in (None, kind):
-        s["train"]["task"] = None
-    if kind == "regression" and s["train"].get("loss") in ("cross_entropy", "bce"):
-        s["train"]["loss"] = None
-    if kind == "classification" and s["train"].get("loss") in ("mae", "huber"):
-        s["train"]["loss"] = None
-    if kind == "classification" and s["train"].get("loss") == "mse":
-        s["train"]["loss"] = None
-    return with_layers(s, hidden_units(s)) if is_mlp(s) else s
+    return adapt_to_data(s)
