@@ -62,9 +62,10 @@ LOSSES = {"classification": ("cross_entropy", "bce", "mse"),
 # In the drop-downs 0 stands for None (until paused): widgets and their tests handle a
 # None option as "nothing chosen".
 UNTIL_PAUSED = 0
-# The two pictures are what a class watches: they refresh twice as often as the scores and
-# the loss chart (the probe records them at most every 0.2 s), and cost little to redraw.
-PICTURE_PACE = 0.5
+# The two pictures are what a class watches: at the default refresh (0.5 s) they are
+# redrawn every 0.2 s, as often as the probe records them, and cost little to draw; the
+# scores and the loss chart keep the slower pace, which keeps the training thread's share.
+PICTURE_PACE = 0.4
 EPOCH_CHOICES = (UNTIL_PAUSED, 10, 30, 100, 300, 1000, 3000)
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1x2": "x₁x₂",
                   "sin_x1": "sin(x₁)", "sin_x2": "sin(x₂)"}
