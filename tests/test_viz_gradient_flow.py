@@ -44,7 +44,9 @@ def dying():  # noqa: ANN201
 def test_lines_and_heatmap_cover_every_recording(dying, metric: str) -> None:  # noqa: ANN001
     values = np.asarray(dying.probes["gradient_flow"][metric])
     logs = np.log10(values[values > 0])
-    lo, hi = flow_lines(dying.probes["gradient_flow"], metric).layout.yaxis.range
+    axis = flow_lines(dying.probes["gradient_flow"], metric).layout.yaxis
+    assert axis.exponentformat == "power"
+    lo, hi = axis.range
     assert lo <= logs.min() and logs.max() <= hi  # no line runs off the chart
     assert hi - lo < (logs.max() - logs.min()) * 1.5  # and the range is not padded away
     hm = flow_heatmap(dying.probes["gradient_flow"], metric).data[0]
@@ -68,6 +70,7 @@ def test_bars_are_coloured_by_verdict(snap) -> None:  # noqa: ANN001
     assert len(set(fig.data[0].marker.color)) == 2
     # The deep sigmoid's gradients span decades: a log axis, and its title says so.
     assert fig.layout.yaxis.type == "log" and "log scale" in fig.layout.yaxis.title.text
+    assert fig.layout.yaxis.exponentformat == "power"  # ticks 10⁻⁴, not 0.000100
 
 
 def test_bars_of_near_equal_values_start_at_zero_on_a_linear_axis() -> None:

@@ -78,4 +78,4 @@ def bar_axis(values: Iterable[float] | np.ndarray, title: str) -> dict:
         return {"type": "linear", "range": [lo * (1 + 2 * PAD), hi * (1 + 2 * PAD)],
                 "title": title, "hoverformat": HOVER}
     return {"type": "log", "range": log_range(v), "hoverformat": HOVER,
-            "title": t("{title} (log scale)", title=title)}
+            "exponentformat": "power", "title": t("{title} (log scale)", title=title)}

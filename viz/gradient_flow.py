@@ -67,7 +67,9 @@ def flow_lines(flow: dict[str, Any], metric: str = "grad") -> go.Figure:
     fig = go.Figure()
     for i, node in enumerate(flow["nodes"]):
         fig.add_trace(go.Scatter(x=flow["steps"], y=values[:, i], mode="lines", name=node))
+    # Ticks as powers of ten: "0.000100" is three digits of nothing.
     fig.update_yaxes(type="log", range=log_range(values), hoverformat=HOVER,
+                     exponentformat="power",
                      title=t("{metric} (log scale)", metric=t(METRICS[metric])))
     fig.update_xaxes(title=t("step"))
     # The legend goes under the chart: at the right it takes a third of a half-width chart.
