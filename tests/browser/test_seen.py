@@ -117,6 +117,11 @@ def test_the_map_and_the_drawing_move_while_training(app_server, browser,  # noq
                                                      preset: str | None) -> None:
     page = open_page(browser, f"{app_server.url}/" + (f"?preset={preset}" if preset else ""))
     try:
+        # A lesson of a few hundred steps ends in seconds at the Playground's pace; on a
+        # loaded machine that can be before the page is looked at twice. A longer budget
+        # keeps the look on what is asked: the pictures while a run goes on.
+        choose(page, "Train for", "1000 epochs")
+        wait_ready(page)
         button(page, "Train").click()
         # The deep sigmoid's lesson is that its output barely moves: its first layers' maps
         # (in the drawing) must, and both pictures must be there all along.
