@@ -1,25 +1,21 @@
 """Live redraws: a fragment that reads the latest snapshot on a timer.
 
 The page never waits for the trainer: each tick takes the newest published
-snapshot. Figures are rebuilt only when the snapshot changed (its version) or
-the experiment did (the trainer drawn from: an edit that changes the model or
-the data builds a new trainer, whose versions may start again from 0); in
-between, the cached ones are sent again (an element a fragment run leaves out
+snapshot. Figures are rebuilt only when the snapshot's version changed (versions
+never repeat within a process, so a new trainer after an edit never hits an old
+figure); in between, the cached ones are sent again (an element a fragment run leaves out
 would vanish). When training ends, one full rerun switches the timer off.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
-import threading
-import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 
 import streamlit as st
 
 from engine.i18n import t
-from engine.trainer import Snapshot, Trainer
+from engine.trainer import Snapshot
 from ui.session import Session
 
 REFRESH_CHOICES = (0.25, 0.5, 1.0, 2.0)
@@ -48,9 +44,7 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
     st.session_state[f"{key}-active"] = running
 
     def tick() -> None:
-        trainer = session.get_trainer()
-        st.session_state[OWNER_KEY] = owner_token(trainer)
-        snap = trainer.snapshot()
+        snap = session.get_trainer().snapshot()
         was = st.session_state[f"{key}-active"]
         st.session_state[f"{key}-active"] = snap.status in ACTIVE
         draw(snap)
@@ -60,31 +54,12 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
     st.fragment(tick, run_every=refresh_interval() * slower if running else None)()
 
 
-_tokens: weakref.WeakKeyDictionary[Trainer, int] = weakref.WeakKeyDictionary()
-_next_token = itertools.count(1)
-_tokens_lock = threading.Lock()
-OWNER_KEY = "np-figure-owner"
-
-
-def owner_token(trainer: Trainer) -> int:
-    """A number for this trainer object, never given to another one in this process (an
-    object's id() can be reused once it is freed)."""
-    with _tokens_lock:
-        token = _tokens.get(trainer)
-        if token is None:
-            token = _tokens[trainer] = next(_next_token)
-        return token
-
-
-def cached_figure(key: str, version: Hashable, build: Callable[[], object]) -> object:
-    """The figure for this snapshot version of the trainer being drawn, built once.
-
-    Inside ``live`` the trainer is known, so a figure is never taken from another
-    experiment's trainer at the same version number."""
-    stamp = (st.session_state.get(OWNER_KEY), version)
+def cached_figure(key: str, version: int, build: Callable[[], object]) -> object:
+    """The figure for this snapshot version, built once. Versions never repeat within a
+    process, so a figure is never taken from another experiment's trainer."""
     store = st.session_state.setdefault("np-figures", {})
     hit = store.get(key)
-    if hit is None or hit[0] != stamp:
-        hit = (stamp, build())
+    if hit is None or hit[0] != version:
+        hit = (version, build())
         store[key] = hit
     return hit[1]

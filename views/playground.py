@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import random
+import weakref
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from engine.probes.boundary import Boundary
 from engine.spec import DataSpec
 from engine.trainer import Snapshot
 from ui.controls import WATCH_SPEED, progress, run_controls, speed_control
-from ui.live import ACTIVE, cached_figure, live, owner_token
+from ui.live import ACTIVE, cached_figure, live
 from ui.names import SHORT_TITLES
 from ui.names import shown as word
 from ui.present import figure_height, presenting
@@ -309,23 +310,23 @@ def boundary_of(session: Session, s: Snapshot) -> dict[str, Any] | None:
     had. A paused trainer's thread waits, and a Playground model has only linear layers
     (eval and train mode compute the same), so reading it here is safe."""
     trainer = session.get_trainer()
-    owner = owner_token(trainer)
     found = s.probes.get("boundary")
     still = not trainer.alive or s.status == "paused"
     if still and (found is None or found.get("step") != s.step):
         made = st.session_state.get("pg-made")
-        if made is not None and made[0] == (owner, s.version):
+        if made is not None and made[0] == s.version:
             found = made[1]
         else:
             probe = Boundary(every=1)
             probe.record(trainer)
             found = probe.result()
-            st.session_state["pg-made"] = ((owner, s.version), found)
+            st.session_state["pg-made"] = (s.version, found)
     last = st.session_state.get("pg-last-boundary")
     if found is not None:
-        st.session_state["pg-last-boundary"] = (owner, found)
+        # Held weakly: a trainer replaced by an edit is not kept alive by its picture.
+        st.session_state["pg-last-boundary"] = (weakref.ref(trainer), found)
         return found
-    return last[1] if last is not None and last[0] == owner else None
+    return last[1] if last is not None and last[0]() is trainer else None
 
 
 def columns_of(session: Session) -> list[tuple[str, list[str]]]:
