@@ -20,7 +20,7 @@ st.set_page_config(page_title="Neural Playground", page_icon=":material/neurolog
                    layout="wide")
 
 from engine.i18n import t  # noqa: E402
-from ui.pages import PAGES  # noqa: E402
+from ui.pages import PAGES, SECTIONS  # noqa: E402
 from ui.present import apply_presentation, keep_in_url, present_switch, presenting  # noqa: E402
 from ui.session import Session, current, sync_url  # noqa: E402
 from ui.sidebar import sidebar  # noqa: E402
@@ -90,8 +90,11 @@ def main() -> None:
     pages = [st.Page(str(ROOT / "views" / p.file), title=t(p.title), icon=p.icon,
                      url_path=p.path if i else None, default=(i == 0))
              for i, p in enumerate(PAGES)]
+    sections = {t(s): [pg for pg, info in zip(pages, PAGES, strict=True) if info.section == s]
+                for s in SECTIONS}
     # Presenting hides the sidebar, so the pages are listed in the top bar instead.
-    nav = st.navigation(pages, position="top" if presenting() else "sidebar")
+    nav = st.navigation({k: v for k, v in sections.items() if v},
+                        position="top" if presenting() else "sidebar")
     if presenting():
         present_switch()
     else:

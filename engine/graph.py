@@ -13,6 +13,7 @@ import networkx as nx
 import torch
 from torch import nn
 
+from engine.data.images import ImageInfo, normalise
 from engine.errors import Issue, SpecError
 from engine.layers import LAYERS, Shape, ShapeError
 from engine.params import resolve_params
@@ -162,11 +163,18 @@ def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
 
 
 class GraphModel(nn.Module):
-    """Runs the nodes in topological order; ``layers[id]`` is each node's module."""
+    """Runs the nodes in topological order; ``layers[id]`` is each node's module.
 
-    def __init__(self, plan: Plan) -> None:
+    With ``image`` statistics it takes stored images (uint8) and prepares them itself, so
+    every caller (training, evaluation, probes) feeds the data exactly as stored."""
+
+    def __init__(self, plan: Plan, image: ImageInfo | None = None) -> None:
         super().__init__()
         self.plan = plan
+        self.image = image
+        if image is not None:  # buffers, so they follow the model to its device
+            self.register_buffer("_mean", torch.tensor(image.mean).view(1, -1, 1, 1), False)
+            self.register_buffer("_std", torch.tensor(image.std).view(1, -1, 1, 1), False)
         self.layers = nn.ModuleDict({
             n.id: LAYERS.get(n.type).build(n.params, list(n.in_shapes)) for n in plan.nodes})
         self._order = [(n.id, n.inputs) for n in plan.nodes]
@@ -180,7 +188,15 @@ class GraphModel(nn.Module):
         else:
             self._chain = list(self.layers.values())
 
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """Stored images (uint8) to model input; anything else is taken as prepared."""
+        if x.dtype != torch.uint8 or self.image is None:
+            return x
+        return normalise(x, self._mean, self._std)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.uint8:
+            x = self.prepare(x)
         if self._chain is not None:
             for m in self._chain:
                 # Module.__call__ costs microseconds that matter on tiny nets; skip it unless a

@@ -34,6 +34,21 @@ class Meta(Strict):
     lesson: str = Field("", max_length=8000, description="What to change and what to watch.")
 
 
+class AugmentSpec(Strict):
+    """Random changes to each training batch of an image set (never to the test split)."""
+
+    flip: bool = Field(False, description="Mirror left to right at random.")
+    shift: int = Field(0, ge=0, le=8, description="Shift by up to this many pixels (zero "
+                       "padding).")
+    rotate: float = Field(0.0, ge=0, le=45, description="Rotate by up to this many degrees.")
+    noise: float = Field(0.0, ge=0, le=1, description="Gaussian noise, in normalised units.")
+    cutout: int = Field(0, ge=0, le=32, description="Blank a square of this side at random.")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.flip or self.shift or self.rotate or self.noise or self.cutout)
+
+
 class DataSpec(Strict):
     name: str = "spiral"
     params: dict[str, Any] = Field(default_factory=dict)
@@ -41,6 +56,7 @@ class DataSpec(Strict):
         None, description="Input features of a 2-D toy set (x1, x2, x1^2, x2^2, x1x2, sin_x1, "
         "sin_x2); null means the data set's own inputs.")
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    augment: AugmentSpec = AugmentSpec()
 
 
 class InitSpec(Strict):

@@ -31,7 +31,7 @@ from engine.init import init_model
 from engine.limits import RunSlots
 from engine.optim import NEEDS_RUN_LENGTH, lr_factor, make_optimizer
 from engine.probes import PROBES, Probe, probe_specs
-from engine.probes.base import STEP_EVENTS
+from engine.probes.base import EVENTS, STEP_EVENTS
 from engine.spec import Experiment
 from engine.tasks import TASKS
 from engine.validate import check, load_experiment
@@ -41,6 +41,9 @@ PUBLISH_EVERY = 0.1  # seconds between snapshots while running
 RATE_WINDOW = 0.3  # seconds over which steps per second are measured
 # A loss this many times its first value (or 1, if larger) has diverged, finite or not.
 DIVERGE_FACTOR = 1e3
+# A training set larger than this is gathered batch by batch rather than copied shuffled
+# once per epoch: a big image set then costs each session nothing beyond its batches.
+COPY_PER_EPOCH_BYTES = 16 * 2**20
 TRAIN_EVAL_ROWS = 256  # enough for a toy set whole; a fair sample of a large one
 PACE_SLICE = 0.02  # seconds; a slowed-down loop sleeps in slices this short to stay steerable
 MAX_SPEED = 1e6  # steps per second; above any real rate, so the same as full speed
@@ -106,6 +109,9 @@ class Trainer:
         self.lr = self.exp.train.optimizer.lr
         self.epochs: int | None = self.exp.train.epochs
         self.speed: float | None = None
+        # What the vision views look at; see set_focus.
+        self.focus: dict[str, Any] = {"index": 0, "image": None, "target": None, "unit": None}
+        self._focus_dirty = False
         self._snapshot: Snapshot | None = None
         self._build(self.exp.train.seed)
 
@@ -115,8 +121,9 @@ class Trainer:
         self.seed = seed
         use_one_thread()
         torch.manual_seed(seed)
-        self.model = GraphModel(self.plan)
+        self.model = GraphModel(self.plan, image=self.data.image)
         init_model(self.model.layers, self.exp.model)
+        self._initial_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         self.model.to(self.device).train()
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         # L1/L2 act on weights, not biases or normalisation scales.
@@ -132,6 +139,14 @@ class Trainer:
         pick = pick[:TRAIN_EVAL_ROWS].to(self.device)
         self.x_train_eval, self.y_train_eval = self.x_train[pick], self.y_train[pick]
         self.shuffle = torch.Generator().manual_seed(seed)
+        self._copy_per_epoch = (self.x_train.numel() * self.x_train.element_size()
+                                <= COPY_PER_EPOCH_BYTES)
+        self._order: torch.Tensor | None = None
+        self.augment = self.exp.data.augment if self.data.image is not None else None
+        if self.augment is not None and not self.augment.active:
+            self.augment = None
+        # On the training device, so augmenting a batch never waits for the host.
+        self._augment_gen = torch.Generator(device=self.device).manual_seed(seed)
         self.step = self.epoch = 0
         self._batch = 0  # index of the next batch within the epoch
         self._xs, self._ys = self.x_train, self.y_train  # this epoch's shuffled copy
@@ -143,9 +158,7 @@ class Trainer:
         self._start_norms = self._node_norms()
         self.probes = [PROBES.get(p.name)(every=p.every, **p.params) for p in self._probe_specs]
         self.probes += self.extra_probes
-        self._by_event = {e: [p for p in self.probes if p.handles(e)] for e in
-                          ("run_start", "epoch_start", "after_backward", "batch_end",
-                           "epoch_end", "run_end")}
+        self._by_event = {e: [p for p in self.probes if p.handles(e)] for e in EVENTS}
         self.status, self.stop_reason = READY, None
         self.error: str | None = None
         self.nonfinite: dict[str, Any] | None = None
@@ -268,6 +281,55 @@ class Trainer:
         self.speed = None if steps_per_sec is None else float(steps_per_sec)
         self._republish()
 
+    def set_focus(self, **changes: Any) -> None:
+        """Choose what the vision views look at: ``index`` (a test image), ``image`` (uint8
+        [C, H, W] shaped like the data, drawn or uploaded: it replaces the test image; None
+        goes back to it), ``target`` (the class to explain; None: the predicted one) and
+        ``unit`` ((node id, channel, y, x) or None). Probes that observe the focus recompute
+        at once when the loop is idle, else on the training thread before its next step."""
+        unknown = set(changes) - set(self.focus)
+        if unknown:
+            raise ValueError(f"unknown focus setting {sorted(unknown)} (known: "
+                             f"{', '.join(self.focus)})")
+        focus = dict(self.focus) | changes
+        n = len(self.x_test)
+        if not isinstance(focus["index"], int) or not 0 <= focus["index"] < n:
+            raise ValueError(f"the image index must be a whole number from 0 to {n - 1}")
+        image = focus["image"]
+        if image is not None:
+            image = np.asarray(image)
+            if image.dtype != np.uint8 or tuple(image.shape) != tuple(self.data.input_shape):
+                raise ValueError(f"a chosen image must be uint8 of shape "
+                                 f"{list(self.data.input_shape)}, got {image.dtype} "
+                                 f"{list(image.shape)}")
+            focus["image"] = image
+        classes = len(self.data.class_names)
+        if focus["target"] is not None and not (isinstance(focus["target"], int)
+                                                and 0 <= focus["target"] < max(classes, 1)):
+            raise ValueError(f"the class to explain must be from 0 to {classes - 1}")
+        with self._cmd:
+            self.focus = focus
+            if self.alive and self.status in (RUNNING, QUEUED):
+                self._focus_dirty = True  # the training thread owns the model now
+                return
+            self._emit("focus")
+            self._publish()
+
+    def focus_input(self) -> tuple[torch.Tensor, int | None]:
+        """The focus image as model input [1, C, H, W] on the device, and its label (None
+        for a drawn or uploaded image)."""
+        if self.focus["image"] is not None:
+            x = torch.from_numpy(self.focus["image"]).unsqueeze(0).to(self.device)
+            return self.model.prepare(x), None
+        i = self.focus["index"]
+        return self.model.prepare(self.x_test[i:i + 1]), int(self.y_test[i])
+
+    def initial_model(self) -> GraphModel:
+        """A copy of the model with this run's initial weights, in eval mode."""
+        model = GraphModel(self.plan, image=self.data.image)
+        model.load_state_dict(self._initial_state)
+        return model.to(self.device).train(False)
+
     def wait(self, timeout: float = 30.0) -> bool:
         """Block until the background thread is idle (paused or ended)."""
         end = time.monotonic() + timeout
@@ -321,6 +383,8 @@ class Trainer:
             self._run_started = True
             self._publish()
             while self._next():
+                if self._focus_dirty:
+                    self._refocus()
                 t0 = time.perf_counter()
                 self._train_step()
                 self._elapsed += time.perf_counter() - t0
@@ -384,6 +448,9 @@ class Trainer:
                     self._budget -= 1 if self._budget > 0 else 0
                     self.status = RUNNING
                     return True
+                if self._focus_dirty:  # asked for while running, then the loop paused
+                    self._refocus()
+                    self._publish()
                 if self.slots is not None:
                     self.slots.release(self)  # a paused trainer leaves its slot to others
                 if self._sync:  # nobody could resume a synchronous run
@@ -392,6 +459,10 @@ class Trainer:
                     self.status = PAUSED
                     self._publish()
                 self._wake.wait(0.5)
+
+    def _refocus(self) -> None:
+        self._focus_dirty = False
+        self._emit("focus")
 
     def _emit(self, event: str) -> None:
         probes = self._by_event[event]
@@ -410,12 +481,22 @@ class Trainer:
         bs = tr.batch_size
         self._iteration = self.step
         if self._batch == 0:
-            # One gather per epoch; each batch is then a view, not a copy.
             order = torch.randperm(len(self.x_train), generator=self.shuffle).to(self.device)
-            self._xs, self._ys = self.x_train[order], self.y_train[order]
+            if self._copy_per_epoch:  # one gather per epoch; each batch is then a view
+                self._xs, self._ys = self.x_train[order], self.y_train[order]
+            else:
+                self._order = order
             self._emit("epoch_start")
         lo = self._batch * bs
-        xb, yb = self._xs[lo:lo + bs], self._ys[lo:lo + bs]
+        if self._copy_per_epoch:
+            xb, yb = self._xs[lo:lo + bs], self._ys[lo:lo + bs]
+        else:
+            idx = self._order[lo:lo + bs]
+            xb, yb = self.x_train[idx], self.y_train[idx]
+        if self.augment is not None:
+            from engine.augment import augment_batch
+
+            xb = augment_batch(self.model.prepare(xb), self.augment, self._augment_gen)
 
         for p in self.params:
             p.grad = None

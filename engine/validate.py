@@ -111,6 +111,10 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
                             "the whole run, so it needs an epoch budget; set train.epochs to a "
                             "number, or choose the constant, step or exponential schedule",
                             "schedule_needs_epochs"))
+    if exp.data.augment.active and data.image is None:
+        issues.append(Issue("data.augment", f"augmentation changes images, and {exp.data.name} "
+                            "has none; turn augmentation off or choose an image data set",
+                            "augment_not_image"))
     if tr.device not in ("auto", *available_devices()):
         issues.append(Issue("train.device", f"{tr.device} is not available here (available: "
                             f"{', '.join(available_devices())}); choose auto", "device"))

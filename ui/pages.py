@@ -17,6 +17,11 @@ class PageInfo(NamedTuple):
     icon: str
     path: str  # the URL path ("" for the first page)
     needs: tuple[str, ...] = ()  # probe names
+    section: str = "Train and watch"  # the navigation's heading above the page
+
+
+# The navigation's sections, in order (each page names its own).
+SECTIONS = ("Train and watch", "Vision", "Labs")
 
 
 PAGES = (
@@ -27,9 +32,12 @@ PAGES = (
              ("gradient_flow", "evaluation")),
     PageInfo("inside.py", "Inside training", ":material/troubleshoot:", "inside",
              ("gradient_flow", "activations")),
-    PageInfo("optimizer_race.py", "Optimizer race", ":material/route:", "optimizers"),
-    PageInfo("backprop.py", "Back-propagation", ":material/device_hub:", "backprop"),
-    PageInfo("activations.py", "Activation functions", ":material/show_chart:", "activations"),
+    PageInfo("optimizer_race.py", "Optimizer race", ":material/route:", "optimizers",
+             section="Labs"),
+    PageInfo("backprop.py", "Back-propagation", ":material/device_hub:", "backprop",
+             section="Labs"),
+    PageInfo("activations.py", "Activation functions", ":material/show_chart:", "activations",
+             section="Labs"),
 )
 
 NEEDED_PROBES: tuple[str, ...] = tuple(dict.fromkeys(n for p in PAGES for n in p.needs))

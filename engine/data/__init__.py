@@ -17,8 +17,9 @@ for _mod in pkgutil.iter_modules(__path__):
 
 
 def load_data(spec: DataSpec) -> DataBundle:
-    """Check ``spec`` against its data set's declaration and load it (cached)."""
-    return _load(json.dumps(spec.model_dump(mode="json"), sort_keys=True))
+    """Check ``spec`` against its data set's declaration and load it (cached: one copy per
+    process, whatever the augmentation, which acts per batch in the trainer)."""
+    return _load(json.dumps(spec.model_dump(mode="json", exclude={"augment"}), sort_keys=True))
 
 
 @lru_cache(maxsize=16)

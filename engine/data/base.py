@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from engine.data.images import ImageInfo
 from engine.params import Param
 from engine.registry import Registry
 
@@ -35,6 +36,8 @@ class DataBundle:
     points_test: np.ndarray | None = None
     domain: tuple[float, float, float, float] | None = None  # xmin, xmax, ymin, ymax
     notes: tuple[str, ...] = field(default=())  # e.g. missing values that were dropped
+    # Image sets store uint8 [N, C, H, W]; the model prepares each batch with these statistics.
+    image: ImageInfo | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -56,7 +59,7 @@ class DatasetType:
     params: tuple[Param, ...]
     # load(params, seed, features) -> DataBundle; features only for 2-D sets
     load: Callable[[dict[str, Any], int, Sequence[str] | None], DataBundle]
-    category: str = "toy"  # toy, tabular, file
+    category: str = "toy"  # toy, tabular, file, image
     two_d: bool = False  # takes the TensorFlow-Playground input features
 
 

@@ -18,7 +18,8 @@ from engine.spec import ProbeSpec
 if TYPE_CHECKING:
     from engine.trainer import Trainer
 
-EVENTS = ("run_start", "epoch_start", "after_backward", "batch_end", "epoch_end", "run_end")
+EVENTS = ("run_start", "epoch_start", "after_backward", "batch_end", "epoch_end", "run_end",
+          "focus")
 STEP_EVENTS = ("after_backward", "batch_end")
 
 
@@ -43,6 +44,9 @@ class Probe:
     def on_batch_end(self, trainer: Trainer) -> None: ...
     def on_epoch_end(self, trainer: Trainer) -> None: ...
     def on_run_end(self, trainer: Trainer) -> None: ...
+    def on_focus(self, trainer: Trainer) -> None:
+        """The focus (``trainer.focus``: image, class, unit) changed; nothing else is using
+        the model at this moment."""
 
     # hooks are kept here so the trainer can remove every one when a run ends
     def keep_hook(self, handle: Any) -> None:
