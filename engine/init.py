@@ -6,7 +6,7 @@ from torch import nn
 
 from engine.spec import InitSpec, ModelSpec
 
-WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)
 SCHEMES = {
     "xavier_uniform": lambda w, s: nn.init.xavier_uniform_(w),
     "xavier_normal": lambda w, s: nn.init.xavier_normal_(w),

@@ -19,6 +19,11 @@ WORDS = {
     "leaky_relu": "leaky ReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU", "none": "none",
     # problems
     "classification": "classification", "regression": "regression",
+    # layer types whose names read badly with only their underscores removed
+    "conv1d": "1-D convolution", "conv_transpose2d": "transposed convolution",
+    "batchnorm2d": "batch norm over channels", "dropout2d": "channel dropout",
+    "adaptive_avgpool2d": "adaptive average pooling",
+    "adaptive_maxpool2d": "adaptive max pooling",
 }
 # Data-set titles short enough for a button in a narrow column (the full title is the
 # button's help).

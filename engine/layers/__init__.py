@@ -3,9 +3,9 @@
 import importlib
 import pkgutil
 
-from engine.layers.base import LAYERS, LayerType, Shape, ShapeError
+from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, Window
 
 for _mod in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_mod.name}")
 
-__all__ = ["LAYERS", "LayerType", "Shape", "ShapeError"]
+__all__ = ["LAYERS", "LayerType", "Shape", "ShapeError", "Window"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from torch import nn
 
@@ -18,6 +18,21 @@ class ShapeError(ValueError):
     """The input shapes do not fit this layer; the message says how to fix it."""
 
 
+class Window(NamedTuple):
+    """The window each output position reads from its input, per axis (height, width):
+    what a receptive field needs of a convolution or pooling layer."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int] = (1, 1)
+
+
+# A layer's window from its parameters and input shapes. The function returns None when
+# every output unit sees its whole input (or the output is no image any more).
+WindowRule = Callable[[dict[str, Any], list[Shape]], Window | None]
+
+
 @dataclass(frozen=True)
 class LayerType:
     name: str
@@ -28,6 +43,9 @@ class LayerType:
     min_inputs: int = 1
     max_inputs: int | None = 1  # None: any number (merge nodes)
     category: str = "core"
+    # None: pointwise in space (activations, normalisation, dropout, merges), so a
+    # receptive field passes through unchanged.
+    window: WindowRule | None = None
 
     @property
     def is_merge(self) -> bool:
@@ -40,3 +58,12 @@ LAYERS: Registry[LayerType] = Registry("layer type")
 def one_input(shapes: list[Shape]) -> Shape:
     (shape,) = shapes
     return shape
+
+
+def whole_input(params: dict[str, Any], shapes: list[Shape]) -> Window | None:
+    """The window rule of a layer whose every output unit sees its whole input."""
+    return None
+
+
+def square(k: int, stride: int, padding: int, dilation: int = 1) -> Window:
+    return Window((k, k), (stride, stride), (padding, padding), (dilation, dilation))

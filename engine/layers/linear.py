@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.layers.activations import ACTIVATIONS, make_activation
-from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, one_input
+from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, one_input, whole_input
 from engine.params import Param
 
 
@@ -59,4 +59,5 @@ LAYERS.register(LayerType(
     ),
     infer=_infer,
     build=_build,
+    window=whole_input,
 ))

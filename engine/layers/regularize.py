@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import nn
 
-from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, one_input
+from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, one_input, whole_input
 from engine.params import Param
 
 
@@ -48,5 +48,7 @@ LAYERS.register(LayerType(
     params=(),
     infer=lambda p, shapes: one_input(shapes),
     build=lambda p, shapes: nn.LayerNorm(shapes[0][-1]),
+    # Over an image it normalises along each row, so a unit depends on its whole row.
+    window=whole_input,
     category="regularisation",
 ))

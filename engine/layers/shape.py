@@ -6,7 +6,7 @@ import math
 
 from torch import nn
 
-from engine.layers.base import LAYERS, LayerType, one_input
+from engine.layers.base import LAYERS, LayerType, one_input, whole_input
 
 LAYERS.register(LayerType(
     name="flatten",
@@ -14,4 +14,5 @@ LAYERS.register(LayerType(
     params=(),
     infer=lambda p, shapes: (math.prod(one_input(shapes)),),
     build=lambda p, shapes: nn.Flatten(),
+    window=whole_input,
 ))
