@@ -27,6 +27,7 @@ from engine.tasks.supervised import EVAL_CHUNK
 DEFAULT_MAX_PARAMS = 10_000_000
 DEFAULT_MAX_ACTIVATION_MB = 512.0
 DEFAULT_MAX_DATA_MB = 256.0
+EVAL_BYTES = 32 * 2**20  # layer outputs of one scoring pass
 ENV_PARAMS, ENV_ACTIVATION, ENV_DATA, ENV_SCALE = (
     "NP_MAX_PARAMS", "NP_MAX_ACTIVATION_MB", "NP_MAX_DATA_MB", "NP_BUDGET_SCALE")
 # Backward keeps each node's output and makes a gradient of the same size, and activations
@@ -81,12 +82,20 @@ class Cost:
     data_bytes: int
 
 
+def eval_rows(plan: Plan) -> int:
+    """Rows per forward pass when a split is scored: as many as fit in EVAL_BYTES of
+    layer outputs (a toy MLP scores thousands at once, a CNN on colour images fewer)."""
+    per_row = (sum(math.prod(n.out_shape) for n in plan.nodes)
+               + math.prod(plan.input_shape)) * FLOAT_BYTES
+    return max(1, min(EVAL_CHUNK, EVAL_BYTES // per_row))
+
+
 def estimate(plan: Plan, batch_size: int, data: DataBundle) -> Cost:
     """The cost of training ``plan`` on ``data`` in batches of ``batch_size``."""
     per_row = {n.id: math.prod(n.out_shape) * FLOAT_BYTES for n in plan.nodes}
     by_params = max(plan.nodes, key=lambda n: n.n_params)
     by_output = max(plan.nodes, key=lambda n: per_row[n.id])
-    rows = min(len(data.x_test), EVAL_CHUNK)
+    rows = min(len(data.x_test), eval_rows(plan))
     train_rows = min(batch_size, len(data.x_train))
     total_row = sum(per_row.values()) + math.prod(plan.input_shape) * FLOAT_BYTES
     tensors = (data.x_train, data.y_train, data.x_test, data.y_test)

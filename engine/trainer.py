@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.budget import eval_rows
 from engine.device import resolve_device, use_one_thread
 from engine.graph import INPUT, GraphModel
 from engine.history import History
@@ -99,6 +100,7 @@ class Trainer:
         self.device = resolve_device(self.exp.train.device)
         self.task = TASKS.get(self.exp.train.task or self.data.kind).make(self.exp.train,
                                                                           self.data)
+        self.task.chunk = eval_rows(self.plan)
         self.extra_probes = list(probes)
         self._pub_lock = threading.Lock()
         self._cmd = threading.RLock()  # serialises commands; the training thread never takes it

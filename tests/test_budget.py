@@ -92,14 +92,15 @@ def test_refusing_the_huge_link_allocates_nothing_large() -> None:
 
 @pytest.mark.parametrize("name", list_presets())
 def test_every_preset_is_far_inside_the_default_budget(name: str, monkeypatch) -> None:
+    """A server may scale its budget down tenfold and still open every preset."""
     for var in ("NP_MAX_PARAMS", "NP_MAX_ACTIVATION_MB", "NP_MAX_DATA_MB", "NP_BUDGET_SCALE"):
         monkeypatch.delenv(var, raising=False)
     exp = load_preset(name)
     data, plan = check(exp)
     cost = estimate(plan, exp.train.batch_size, data)
-    assert cost.params * 100 < DEFAULT_MAX_PARAMS
-    assert max(cost.batch_bytes, cost.eval_bytes) * 100 < DEFAULT_MAX_ACTIVATION_MB * MB
-    assert cost.data_bytes * 100 < DEFAULT_MAX_DATA_MB * MB
+    assert cost.params * 10 < DEFAULT_MAX_PARAMS
+    assert max(cost.batch_bytes, cost.eval_bytes) * 10 < DEFAULT_MAX_ACTIVATION_MB * MB
+    assert cost.data_bytes * 10 < DEFAULT_MAX_DATA_MB * MB
 
 
 def test_the_limits_come_from_the_environment(spec, monkeypatch) -> None:

@@ -19,6 +19,7 @@ class Supervised:
     def __init__(self, kind: str, loss_name: str, n_outputs: int) -> None:
         self.kind, self.loss_name, self.n_outputs = kind, loss_name, n_outputs
         self.units = 1 if loss_name == "bce" else n_outputs
+        self.chunk = EVAL_CHUNK  # rows per scoring pass; the trainer sets it from the model
 
     def output_problem(self, out_shape: tuple[int, ...]) -> str | None:
         if out_shape != (self.units,):
@@ -51,7 +52,7 @@ class Supervised:
         return self._loss(model(x), y)
 
     def predict(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        out = torch.cat([model(x[i:i + EVAL_CHUNK]) for i in range(0, len(x), EVAL_CHUNK)])
+        out = torch.cat([model(x[i:i + self.chunk]) for i in range(0, len(x), self.chunk)])
         return self.outputs_to_predictions(out)
 
     def outputs_to_predictions(self, out: torch.Tensor) -> torch.Tensor:
@@ -66,9 +67,9 @@ class Supervised:
                  y: torch.Tensor) -> tuple[dict[str, float], torch.Tensor]:
         total, n = 0.0, len(x)
         outs = []
-        for i in range(0, n, EVAL_CHUNK):
-            out = model(x[i:i + EVAL_CHUNK])
-            total += self._loss(out, y[i:i + EVAL_CHUNK]).item() * len(out)
+        for i in range(0, n, self.chunk):
+            out = model(x[i:i + self.chunk])
+            total += self._loss(out, y[i:i + self.chunk]).item() * len(out)
             outs.append(out)
         out = torch.cat(outs)
         metrics = {"loss": total / max(n, 1)}
