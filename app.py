@@ -41,10 +41,10 @@ def freeze_startup_objects() -> bool:
 @st.cache_resource
 def confine_csv_files() -> bool:
     """Specs reach the server through links: a CSV path must be one of its uploads."""
-    from engine.data import csv_file
+    from engine.data import csv_file, image_folder
     from ui.uploads import UPLOADS
 
-    csv_file.ALLOWED_DIRS = [UPLOADS]
+    csv_file.ALLOWED_DIRS = image_folder.ALLOWED_DIRS = [UPLOADS]
     return True
 
 

@@ -13,7 +13,8 @@ from engine.data import DATASETS, DataBundle, load_data
 from engine.errors import SpecError
 from engine.spec import DataSpec
 
-GENERATED = [d.name for d in DATASETS if d.name != "csv"]
+# Image sets have their own tests (tests/test_data_images.py).
+GENERATED = [d.name for d in DATASETS if d.name != "csv" and d.category != "image"]
 TABULAR_ROWS = {"iris": (150, 4), "wine": (178, 13), "breast_cancer": (569, 30),
                 "diabetes": (442, 10)}
 

@@ -13,13 +13,13 @@ from engine.presets import write_atomic
 UPLOADS = Path(__file__).resolve().parent.parent / "cache" / "uploads"
 
 
-def save_upload(upload: Any, folder: Path | None = None) -> str:
+def save_upload(upload: Any, folder: Path | None = None, suffix: str = ".csv") -> str:
     """Store an uploaded file (anything with ``getvalue()``) under its content hash as
-    ``<sha256 prefix>.csv``; returns its path. The same bytes give the same path."""
+    ``<sha256 prefix><suffix>``; returns its path. The same bytes give the same path."""
     raw: bytes = upload.getvalue()
     folder = folder or UPLOADS
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(raw).hexdigest()[:16]}.csv"
+    path = folder / f"{hashlib.sha256(raw).hexdigest()[:16]}{suffix}"
     if not path.exists():
         write_atomic(path, raw)  # kept as uploaded, in whatever encoding
     return str(path)
