@@ -10,6 +10,7 @@ Stop ends the run: the next start begins a new one from the initial weights.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import logging
@@ -125,7 +126,9 @@ class Trainer:
         torch.manual_seed(seed)
         self.model = GraphModel(self.plan, image=self.data.image)
         init_model(self.model.layers, self.exp.model)
-        self._initial_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        # Kept whole (not rebuilt on demand): building a model draws from torch's global
+        # random state, which would change the dropout masks of the run being watched.
+        self._pristine = copy.deepcopy(self.model)
         self.model.to(self.device).train()
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         # L1/L2 act on weights, not biases or normalisation scales.
@@ -328,9 +331,7 @@ class Trainer:
 
     def initial_model(self) -> GraphModel:
         """A copy of the model with this run's initial weights, in eval mode."""
-        model = GraphModel(self.plan, image=self.data.image)
-        model.load_state_dict(self._initial_state)
-        return model.to(self.device).train(False)
+        return copy.deepcopy(self._pristine).to(self.device).train(False)
 
     def wait(self, timeout: float = 30.0) -> bool:
         """Block until the background thread is idle (paused or ended)."""

@@ -133,3 +133,10 @@ def test_the_initial_model_has_the_run_s_first_weights() -> None:
     init = tr.initial_model().state_dict()
     assert all(torch.equal(init[k], before[k]) for k in before)
     assert not all(torch.equal(tr.model.state_dict()[k], before[k]) for k in before)
+
+
+def test_the_initial_model_leaves_the_random_state_alone() -> None:
+    tr = Trainer(SPEC)
+    before = torch.random.get_rng_state()
+    tr.initial_model()
+    assert torch.equal(torch.random.get_rng_state(), before)
