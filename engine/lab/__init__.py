@@ -1,1 +1,2 @@
-"""Self-contained teaching labs: loss surfaces, an optimizer race, back-propagation, activations."""
+"""Self-contained teaching labs: loss surfaces, an optimizer race, back-propagation, activations,
+convolution and pooling."""
