@@ -1,4 +1,4 @@
-"""Command line: ``python -m engine run|validate|list``."""
+"""Command line: ``python -m engine run|validate|list|describe``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.budget import ENV_SCALE
+from engine.data.download import ENV_DIR, reporting
 from engine.errors import Issue, SpecError
 from engine.presets import PRESET_DIR, list_presets, preset_path
 from engine.validate import load_experiment
@@ -157,6 +158,54 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _axes(values: list[float]) -> str:
+    """Rows by columns, or one number when both agree."""
+    a, b = (f"{v:g}" for v in values)
+    return a if a == b else f"{a}x{b}"
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from engine.receptive import field_rows, is_image
+    from engine.validate import check
+
+    exp = load_experiment(_resolve(args.file))
+    _, plan = check(exp)
+    rows = field_rows(plan)
+    if args.json:
+        print(json.dumps({"nodes": [
+            {"id": r["id"], "type": r["type"], "output_shape": r["output_shape"],
+             "params": r["params"],
+             "receptive_field": None if r["field"] is None else r["field"].as_dict()}
+            for r in rows]}, indent=2))
+        return 0
+    image = is_image(plan.input_shape)
+    print(f"{exp.meta.name}: input {list(plan.input_shape)}, {plan.total_params:,} parameters")
+    table = [["node", "type", "output", "parameters"]
+             + (["field size", "jump", "start"] if image else [])]
+    for r in rows:
+        line = [r["id"], r["type"], "x".join(map(str, r["output_shape"])), f"{r['params']:,}"]
+        f = r["field"]
+        if image and f is None:
+            line += ["-", "-", "-"]
+        elif image and f.whole:
+            line += ["whole input", "-", "-"]
+        elif image:
+            line += [_axes(f.size) + ("" if f.exact else " (covers)"), _axes(f.jump),
+                     _axes(f.start)]
+        table.append(line)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    if image:
+        print("field size: input pixels one unit sees (rows x columns, or one number for both)"
+              "\njump: input pixels between neighbouring units\nstart: centre of the first "
+              "unit's field (negative: in the padding)")
+    if any(r["field"] is not None and not r["field"].exact for r in rows):
+        print("(covers): paths with different jumps meet here; the size given covers all of "
+              "them")
+    return 0
+
+
 def _scale(text: str) -> float:
     try:
         value = float(text)
@@ -165,6 +214,22 @@ def _scale(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
     return value
+
+
+def _download_bar(done: int, total: int) -> None:
+    """Download progress on stderr, so stdout stays the run's own output."""
+    sys.stderr.write(f"\rdownloading [{_bar(done / total if total else 1.0)}] "
+                     f"{done / 1e6:.1f} of {total / 1e6:.1f} MB ")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         f"size) by FACTOR (it sets {ENV_SCALE}), e.g. 10 for a larger model on your own "
         "machine; the limits come from NP_MAX_PARAMS, NP_MAX_ACTIVATION_MB and NP_MAX_DATA_MB "
         "(defaults: 10 million parameters, 512 MB, 256 MB)")
+    budget.add_argument(
+        "--data-dir", metavar="FOLDER", help="where downloaded data sets (mnist, "
+        "fashion_mnist, cifar10) are kept and looked for (it sets NP_DATA_DIR; default: "
+        "cache/data in the project)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="train a preset or experiment file", parents=[budget])
     r.add_argument("preset", help="a preset name (see list) or a path to an experiment .json")
@@ -187,14 +256,25 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("validate", help="check experiment files", parents=[budget])
     v.add_argument("files", nargs="+")
     sub.add_parser("list", help="list presets, data sets, layers, optimizers, losses")
+    d = sub.add_parser("describe", parents=[budget],
+                       help="per node: output shape, parameters and receptive field")
+    d.add_argument("file", help="a preset name (see list) or a path to an experiment .json")
+    d.add_argument("--json", action="store_true",
+                   help='print {"nodes": [{"id", "type", "output_shape", "params", '
+                   '"receptive_field"}]}')
     args = ap.parse_args(argv)
     # The budget is read from the environment wherever a spec is checked; the flag sets it
     # for this command only (main may run inside a longer-lived process, such as a test).
     old_scale = os.environ.get(ENV_SCALE)
     if getattr(args, "budget_scale", None) is not None:
         os.environ[ENV_SCALE] = repr(args.budget_scale)
+    old_dir = os.environ.get(ENV_DIR)
+    if getattr(args, "data_dir", None):
+        os.environ[ENV_DIR] = str(Path(args.data_dir).resolve())
     try:
-        return {"run": cmd_run, "validate": cmd_validate, "list": cmd_list}[args.cmd](args)
+        with reporting(_download_bar):
+            return {"run": cmd_run, "validate": cmd_validate, "list": cmd_list,
+                    "describe": cmd_describe}[args.cmd](args)
     except SpecError as e:
         for issue in e.issues:
             print(f"error: {issue}", file=sys.stderr)
@@ -202,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
+        _restore(ENV_DIR, old_dir)
         if old_scale is None:
             os.environ.pop(ENV_SCALE, None)
         else:

@@ -29,7 +29,10 @@ from engine.layers import LAYERS
 from engine.spec import InitScheme, OptimizerName, ScheduleName
 from engine.tasks import TASKS
 from engine.validate import check
+from ui.augment_panel import augment_section
+from ui.downloads import offer as offer_download
 from ui.forms import FIELD, WIDE, params_form
+from ui.image_upload import image_source
 from ui.names import shown as choice_text
 from ui.session import Session, current
 from ui.uploads import csv_columns, save_upload
@@ -307,6 +310,8 @@ def data_section(session: Session, spec: Spec, bundle: DataBundle | None) -> Non
                           key=k("dseed"))
     ds = DATASETS.get(name)
     st.caption(t(ds.help))
+    if offer_download(name, chosen=name != d["name"]):
+        commit(session, spec)  # the files it lacked arrived: check the experiment again
     values = d.get("params", {}) if name == d["name"] else {}
     shown, options = values, {}
     if name == "csv":
@@ -319,8 +324,10 @@ def data_section(session: Session, spec: Spec, bundle: DataBundle | None) -> Non
             shown, columns = target_choice(values, csv_columns(values["path"]))
             if columns:
                 options["target"] = columns
+    elif name == "image_folder":
+        values = shown = image_source(values)
     params = params_form(ds.params, shown, k("dp"), options=options,
-                         hidden=("path",) if name == "csv" else ())
+                         hidden=("path",) if name in ("csv", "image_folder") else ())
     if shown is not values and params.get("target") == shown.get("target") \
             and not values.get("target"):
         params.pop("target")  # still the last column: the spec need not name it
@@ -335,6 +342,7 @@ def data_section(session: Session, spec: Spec, bundle: DataBundle | None) -> Non
             features = None  # the data set's own inputs, as the spec already says
     else:
         features = None
+    augment = augment_section(d, name, ds.category == "image", bundle, k("aug"))
     show_issues(issues_for(session, "data"))
     if bundle is not None:
         what = (t("{n} classes: {names}", n=len(bundle.class_names),
@@ -346,6 +354,8 @@ def data_section(session: Session, spec: Spec, bundle: DataBundle | None) -> Non
         for note in bundle.notes:
             st.caption(note)
     new = {**d, "name": name, "params": params, "features": features, "seed": int(seed)}
+    if augment != d.get("augment", {}):
+        new["augment"] = augment
     if new != d:
         commit(session, with_data(spec, new))
 
