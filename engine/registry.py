@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeVar
 
 
@@ -36,6 +36,11 @@ class Registry(Generic[T]):
         close = difflib.get_close_matches(str(name), self._items, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         return f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self._items)})"
+
+    def sort(self, key: Callable[[T], object]) -> None:
+        """Reorder the items (stable), e.g. so lists read as a course rather than in the
+        order the modules happened to be imported."""
+        self._items = dict(sorted(self._items.items(), key=lambda kv: key(kv[1])))
 
     def names(self) -> list[str]:
         return list(self._items)

@@ -323,3 +323,12 @@ def test_the_app_confines_image_reads_to_its_uploads() -> None:
 
     open_app("spiral")
     assert imf.ALLOWED_DIRS == [UPLOADS]
+
+
+def test_data_sets_are_listed_from_the_simplest_to_the_user_s_own() -> None:
+    from engine.data import DATASETS
+
+    names = DATASETS.names()
+    assert names.index("spiral") < names.index("iris") < names.index("digits")
+    assert names.index("digits") < names.index("shapes") < names.index("mnist")
+    assert names[-1] == "image_folder"

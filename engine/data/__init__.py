@@ -15,6 +15,21 @@ from engine.spec import DataSpec
 for _mod in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_mod.name}")
 
+# Lists read from the simplest sets to the largest, not in module-name order: within a
+# category, what is at hand first, then what downloads, then the user's own files.
+CATEGORY_ORDER = ("toy", "tabular", "file", "image")
+
+
+def _rank(d: DatasetType) -> tuple[int, int]:
+    from engine.data.download import SOURCES
+
+    own = d.params and any(p.name == "path" for p in d.params)
+    return (CATEGORY_ORDER.index(d.category) if d.category in CATEGORY_ORDER
+            else len(CATEGORY_ORDER), 2 if own else 1 if d.name in SOURCES else 0)
+
+
+DATASETS.sort(_rank)
+
 
 def load_data(spec: DataSpec) -> DataBundle:
     """Check ``spec`` against its data set's declaration and load it (cached: one copy per
