@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 from engine.budget import eval_rows
-from engine.device import resolve_device, use_one_thread
+from engine.cost import step_flops
+from engine.device import choose_threads, resolve_device, trainer_cores, use_one_thread, use_threads
 from engine.graph import INPUT, GraphModel
 from engine.history import History
 from engine.init import init_model
@@ -377,6 +378,11 @@ class Trainer:
         self._thread.start()
 
     def _loop(self) -> None:
+        # Threads by the model's cost and the cores this trainer has: one for a toy net,
+        # more for a CNN that gains from them (measured in engine/device.py).
+        running = self.slots.in_use if self.slots is not None else 1
+        use_threads(choose_threads(step_flops(self.plan, 1), self.exp.train.batch_size,
+                                   trainer_cores(running)))
         self.error = None
         self.stop_reason = None
         self._rate = (self.step, time.perf_counter(), self._rate[2])
@@ -459,6 +465,7 @@ class Trainer:
                 if self._sync:  # nobody could resume a synchronous run
                     return False
                 if self.status != PAUSED:
+                    self._emit("pause")  # before the status: wait() returns on PAUSED
                     self.status = PAUSED
                     self._publish()
                 self._wake.wait(0.5)

@@ -34,6 +34,9 @@ class Recorder(Probe):
     def on_focus(self, t: Trainer) -> None:
         self._note("focus", t)
 
+    def on_pause(self, t: Trainer) -> None:
+        self._note("pause", t)
+
     def on_after_backward(self, t: Trainer) -> None:
         assert all(p.grad is not None for p in t.params)
         self._note("after_backward", t)

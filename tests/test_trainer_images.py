@@ -140,3 +140,14 @@ def test_the_initial_model_leaves_the_random_state_alone() -> None:
     before = torch.random.get_rng_state()
     tr.initial_model()
     assert torch.equal(torch.random.get_rng_state(), before)
+
+
+def test_the_filters_shown_after_a_pause_are_the_paused_weights() -> None:
+    tr = Trainer(SPEC | {"train": SPEC["train"] | {"epochs": None}}, needs=("filters",))
+    tr.step_n(7)  # 7 steps, then the loop pauses: fewer than the probe's cadence
+    assert tr.wait(30)
+    weights = tr.model.layers["conv"].conv.weight.detach().numpy()
+    shown = tr.snapshot().probes["filters"]
+    assert shown["step"] == 7
+    assert np.allclose(shown["nodes"][0]["weights"], weights)
+    tr.stop()

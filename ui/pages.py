@@ -32,11 +32,17 @@ PAGES = (
              ("gradient_flow", "evaluation")),
     PageInfo("inside.py", "Inside training", ":material/troubleshoot:", "inside",
              ("gradient_flow", "activations")),
+    PageInfo("vision.py", "Vision", ":material/image_search:", "vision",
+             ("predictions", "feature_maps", "filters", "saliency"), section="Vision"),
+    PageInfo("receptive.py", "Receptive fields", ":material/center_focus_strong:", "receptive",
+             ("receptive_field",), section="Vision"),
     PageInfo("optimizer_race.py", "Optimizer race", ":material/route:", "optimizers",
              section="Labs"),
     PageInfo("backprop.py", "Back-propagation", ":material/device_hub:", "backprop",
              section="Labs"),
     PageInfo("activations.py", "Activation functions", ":material/show_chart:", "activations",
+             section="Labs"),
+    PageInfo("conv_lab.py", "Convolution lab", ":material/filter_center_focus:", "conv-lab",
              section="Labs"),
 )
 

@@ -302,7 +302,7 @@ def saliency_figures(result: dict[str, Any] | None, image: np.ndarray,
     name = class_names[result["target"]] if result["target"] < len(class_names) else \
         str(result["target"])
     grad = saliency_overlay(image, result["gradient"], t(
-        "input gradient for class {c}: pixels that move its score", c=name))
+        "input gradient for class {c}", c=name))
     cam_title = t("Grad-CAM for class {c} on {node}", c=name,
                   node=result["gradcam_node"]) if result["gradcam_node"] else t("Grad-CAM")
     return grad, saliency_overlay(image, result["gradcam"], cam_title)
@@ -310,4 +310,6 @@ def saliency_figures(result: dict[str, Any] | None, image: np.ndarray,
 
 def confidence_text(p: float) -> str:
     """A probability as a teacher reads it: 92%, 0.3%."""
-    return f"{sig(100 * p, 2)}%"
+    pct = 100 * p
+    # Two significant digits would print 99.7% as "1e+02%".
+    return f"{pct:.0f}%" if pct >= 10 else f"{sig(pct, 2)}%"

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from engine.trainer import Trainer
 
 EVENTS = ("run_start", "epoch_start", "after_backward", "batch_end", "epoch_end", "run_end",
-          "focus")
+          "focus", "pause")
 STEP_EVENTS = ("after_backward", "batch_end")
 
 
@@ -44,6 +44,9 @@ class Probe:
     def on_batch_end(self, trainer: Trainer) -> None: ...
     def on_epoch_end(self, trainer: Trainer) -> None: ...
     def on_run_end(self, trainer: Trainer) -> None: ...
+    def on_pause(self, trainer: Trainer) -> None:
+        """The loop has paused (a command, a finished step budget, a divergence): a probe
+        that records on a cadence may record once more, so a paused page is up to date."""
     def on_focus(self, trainer: Trainer) -> None:
         """The focus (``trainer.focus``: image, class, unit) changed; nothing else is using
         the model at this moment."""

@@ -2,8 +2,8 @@
 
 A vision probe records the model's view of the focus image (or its filters) at run
 start, every ``every`` steps but at most every ``min_interval`` seconds (the pages
-redraw about twice a second, so more would be wasted work), at run end, and when the
-focus changes. Each recording is one forward (and at most one backward) pass of one
+redraw about twice a second, so more would be wasted work), when the run pauses or ends,
+and when the focus changes. Each recording is one forward (and at most one backward) pass of one
 image, which keeps the probes far inside the 10% overhead budget.
 
 A result is built anew at each recording and its arrays are made read-only, so the
@@ -88,6 +88,8 @@ class TimedProbe(Probe):
     def on_run_end(self, trainer: Trainer) -> None:
         if getattr(self, "_step", None) != trainer.step:
             self.record(trainer)
+
+    on_pause = on_run_end  # a paused page shows the weights it paused with
 
     def result(self) -> dict[str, Any] | None:
         return getattr(self, "_result", None)
