@@ -4,19 +4,17 @@ moves that unit at the start and now, and how fields grow with depth, dilation a
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
 from engine.data.images import unprepare
 from engine.i18n import t
-from engine.presets import load_preset, preset_path
 from engine.probes.receptive_field import check_unit, default_unit
 from engine.receptive import field_rows, growth_curves, has_convolution, is_image
 from engine.trainer import Snapshot, Trainer
 from ui.controls import run_controls
 from ui.live import cached_figure, live
+from ui.offer import offer_preset
 from ui.present import figure_height
 from ui.session import Session, current
 from viz.receptive import field_figure, field_table, growth_bars, growth_lines, nested_boxes
@@ -30,17 +28,10 @@ NODE, CHANNEL, ROW, COL, INDEX = "rf-node", "rf-channel", "rf-row", "rf-col", "r
 def not_applicable(session: Session, trainer: Trainer) -> None:
     why = (t("its input is not an image") if not is_image(trainer.plan.input_shape) else
            t("none of its layers slides a window over the image"))
-    st.info(t("A receptive field is the patch of the image that one unit of a convolution "
-              "or pooling layer can see. This model has no such layer: {why}, so every unit "
-              "sees the whole input.", why=why))
-    # The name from the file: loading the whole preset (its data) waits for the click.
-    name = json.loads(preset_path(SHOWCASE_PRESET).read_text(encoding="utf-8"))["meta"]["name"]
-    if st.button(t("Open the preset {name}", name=name), key="rf-open-preset"):
-        issues = session.open(load_preset(SHOWCASE_PRESET))
-        if issues:
-            st.error("\n".join(str(i) for i in issues))
-        else:
-            st.rerun()
+    offer_preset(session, t("A receptive field is the patch of the image that one unit of a "
+                            "convolution or pooling layer can see. This model has no such "
+                            "layer: {why}, so every unit sees the whole input.", why=why),
+                 SHOWCASE_PRESET, "rf-open-preset")
 
 
 def _image_nodes(trainer: Trainer) -> dict[str, tuple[int, int, int]]:

@@ -17,12 +17,12 @@ import streamlit as st
 
 from engine.data import DATASETS
 from engine.i18n import t
-from engine.presets import load_preset
 from engine.trainer import Snapshot, Trainer
 from engine.vision import conv_nodes, is_image, map_nodes
 from ui.controls import progress, run_controls
 from ui.drawing import drawing_canvas, enlarged, upload_box
 from ui.live import ACTIVE, live
+from ui.offer import offer_preset
 from ui.session import Session, current
 from viz.vision import (
     confidence_text,
@@ -54,18 +54,6 @@ def has_maps(trainer: Trainer) -> bool:
 
 def has_convolution(trainer: Trainer) -> bool:
     return bool(conv_nodes(trainer.model))
-
-
-def offer_preset(session: Session, why: str, key: str) -> None:
-    """Why a view does not apply, in one sentence, and the preset that shows it."""
-    st.info(why)
-    title = load_preset(LESSON_PRESET).meta.name
-    if st.button(t("Open {preset}", preset=title), key=key, icon=":material/image:"):
-        issues = session.open(load_preset(LESSON_PRESET))
-        if issues:
-            st.error("\n".join(str(i) for i in issues))
-        else:
-            st.rerun()
 
 
 # choosing the image --------------------------------------------------------------------------
@@ -285,7 +273,7 @@ def main() -> None:
         data = t(DATASETS.get(session.exp.data.name).title)
         offer_preset(session, t("These views show what a network does with pictures, and "
                                 "this experiment's data ({data}) are not pictures.",
-                                data=data), "vision-preset")
+                                data=data), LESSON_PRESET, "vision-preset")
         return
     run_controls(session, "vision")
     live(session, progress, "vision-progress")
@@ -319,7 +307,7 @@ def feature_maps_tab(session: Session, trainer: Trainer) -> None:
     if not has_maps(trainer):
         offer_preset(session, t("This model has no convolution, pooling or activation layer "
                                 "working on the picture, so there are no feature maps to "
-                                "show."), "vision-preset-maps")
+                                "show."), LESSON_PRESET, "vision-preset-maps")
         return
     st.segmented_control(t("Colour scale"), list(SCALES), default="shared",
                          format_func=lambda s: t(SCALES[s]), key="vision-scale",
@@ -331,7 +319,7 @@ def feature_maps_tab(session: Session, trainer: Trainer) -> None:
 def filters_tab(session: Session, trainer: Trainer) -> None:
     if not has_convolution(trainer):
         offer_preset(session, t("This model has no convolution layer, so it has no filters "
-                                "to show."), "vision-preset-filters")
+                                "to show."), LESSON_PRESET, "vision-preset-filters")
     else:
         live(session, draw_filters, "vision-filters-live", slower=2)
 
