@@ -19,6 +19,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import Trainer  # noqa: E402
+from engine.cost import step_flops  # noqa: E402
+from engine.device import choose_threads, trainer_cores, use_threads  # noqa: E402
 from engine.presets import load_preset  # noqa: E402
 from engine.spec import DEFAULT_PROBES  # noqa: E402
 from ui.pages import NEEDED_PROBES  # noqa: E402
@@ -58,6 +60,9 @@ CASES = {
 def bare_loop(trainer: Trainer, epochs: int) -> float:
     """Steps per second of the plainest loop over the trainer's own model and data."""
     torch.manual_seed(1)
+    # The threads the trainer chooses for this model, so both sides compute alike.
+    use_threads(choose_threads(step_flops(trainer.plan, 1), trainer.exp.train.batch_size,
+                               trainer_cores(1)))
     model = trainer.model
     opt = torch.optim.Adam(model.parameters(), lr=trainer.exp.train.optimizer.lr)
     x, y, bs = trainer.data.x_train, trainer.data.y_train, trainer.exp.train.batch_size
@@ -87,8 +92,8 @@ def trainer_loop(spec: dict, epochs: int) -> float:
 
 
 def main(rounds: int = 5) -> None:
-    torch.set_num_threads(1)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {rounds} rounds")
+    print(f"torch {torch.__version__}, threads chosen per model as the trainer does, "
+          f"{rounds} rounds")
     probes = dict.fromkeys([p.name for p in DEFAULT_PROBES] + list(NEEDED_PROBES))
     print(f"probes: {', '.join(probes)}")
     print(f"{'model':<34} {'bare steps/s':>13} {'trainer steps/s':>16} {'ratio':>7}")
@@ -100,7 +105,8 @@ def main(rounds: int = 5) -> None:
             bare.append(bare_loop(host, epochs))
             ours.append(trainer_loop(spec, epochs))
         b, o = statistics.median(bare), statistics.median(ours)
-        print(f"{name:<34} {b:>13,.0f} {o:>16,.0f} {o / b:>7.2f}", flush=True)
+        print(f"{name:<34} {b:>13,.0f} {o:>16,.0f} {o / b:>7.2f}  "
+              f"({torch.get_num_threads()} thread(s))", flush=True)
 
 
 if __name__ == "__main__":

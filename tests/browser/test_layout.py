@@ -15,6 +15,9 @@ from ui.pages import PAGES
 
 SIZES = [(1024, 768), (1280, 720)]
 PATHS = ["" if i == 0 else p.path for i, p in enumerate(PAGES)]
+# The vision pages again with a CNN: with the default experiment they only say why their
+# views do not apply.
+PATHS += [f"{p.path}?preset=cnn_lenet" for p in PAGES if p.section == "Vision"]
 
 
 def settle(page: Any) -> None:  # noqa: ANN401
