@@ -22,7 +22,8 @@ FIELD = 170
 WIDE = 220  # a choice box whose words are long ("mean squared error")
 # Parameter names that read badly with only their underscores removed.
 LABELS = {"n_samples": "Points", "train_ratio": "Training share", "max_rows": "Most rows",
-          "p": "Drop probability", "kernel_size": "Kernel size"}
+          "p": "Drop probability", "kernel_size": "Kernel size", "dim": "Width",
+          "vocab_size": "Vocabulary size"}
 
 
 def label_of(p: Param) -> str:

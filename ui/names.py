@@ -24,6 +24,10 @@ WORDS = {
     "batchnorm2d": "batch norm over channels", "dropout2d": "channel dropout",
     "adaptive_avgpool2d": "adaptive average pooling",
     "adaptive_maxpool2d": "adaptive max pooling",
+    "rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "multihead_attention": "multi-head attention",
+    "positional": "positional encoding", "transformer_encoder": "Transformer encoder block",
+    "transformer_decoder": "Transformer decoder block",
+    "dot": "scaled dot product", "additive": "additive (Bahdanau)",
 }
 # Data-set titles short enough for a button in a narrow column (the full title is the
 # button's help).

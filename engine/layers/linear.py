@@ -36,6 +36,8 @@ class LinearAct(nn.Module):
 
 def _infer(p: dict[str, Any], shapes: list[Shape]) -> Shape:
     shape = one_input(shapes)
+    if len(shape) == 2:  # a sequence [length, features]: the same layer at every position
+        return (shape[0], p["units"])
     if len(shape) != 1:
         raise ShapeError(f"linear needs a flat input, got shape {list(shape)}; "
                          "add a flatten node before it")
@@ -43,7 +45,7 @@ def _infer(p: dict[str, Any], shapes: list[Shape]) -> Shape:
 
 
 def _build(p: dict[str, Any], shapes: list[Shape]) -> nn.Module:
-    linear = nn.Linear(shapes[0][0], p["units"], bias=p["bias"])
+    linear = nn.Linear(shapes[0][-1], p["units"], bias=p["bias"])
     act = p["activation"]
     return LinearAct(linear, None if act == "none" else make_activation(act))
 
