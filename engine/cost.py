@@ -19,10 +19,17 @@ BACKWARD_FACTOR = 3  # forward once, then gradients for the inputs and for the w
 
 def forward_flops(plan: Plan) -> float:
     """Operations of one forward pass over one sample."""
+    from engine.layers import LAYERS
+
     total = 0.0
     for node in plan.nodes:
         out = node.out_shape
-        positions = math.prod(out[1:]) if len(out) > 1 else 1
+        if len(out) == 1:
+            positions = 1
+        elif LAYERS.get(node.type).category == "convolution":  # channels first: [C, H, W]
+            positions = math.prod(out[1:])
+        else:  # a sequence, features last: [T, F]
+            positions = math.prod(out[:-1])
         total += 2.0 * node.n_params * positions if node.n_params else float(math.prod(out))
     return total
 

@@ -128,6 +128,14 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
         plan = plan_model(exp.model, data.input_shape)
     except SpecError as e:
         raise SpecError(issues + e.issues) from None
+    if data.vocab:
+        from engine.layers.embedding import vocab_problem
+
+        for n in plan.nodes:
+            problem = n.type == "embedding" and vocab_problem(n.params["vocab_size"],
+                                                              len(data.vocab))
+            if problem:
+                issues.append(Issue(n.path, problem, "vocab_size"))
     if issues:
         raise SpecError(issues)
     check_budget(plan, tr.batch_size, data)

@@ -13,8 +13,10 @@ from engine.data import DATASETS, DataBundle, load_data
 from engine.errors import SpecError
 from engine.spec import DataSpec
 
-# Image sets have their own tests (tests/test_data_images.py).
-GENERATED = [d.name for d in DATASETS if d.name != "csv" and d.category != "image"]
+# Image, sequence and text sets have their own tests (tests/test_data_images.py,
+# tests/test_data_sequences.py).
+GENERATED = [d.name for d in DATASETS
+             if d.name != "csv" and d.category not in ("image", "sequence", "text")]
 TABULAR_ROWS = {"iris": (150, 4), "wine": (178, 13), "breast_cancer": (569, 30),
                 "diabetes": (442, 10)}
 

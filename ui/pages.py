@@ -21,7 +21,7 @@ class PageInfo(NamedTuple):
 
 
 # The navigation's sections, in order (each page names its own).
-SECTIONS = ("Train and watch", "Vision", "Labs")
+SECTIONS = ("Train and watch", "Vision", "Sequences", "Labs")
 
 
 PAGES = (
@@ -36,6 +36,9 @@ PAGES = (
              ("predictions", "feature_maps", "filters", "saliency"), section="Vision"),
     PageInfo("receptive.py", "Receptive fields", ":material/center_focus_strong:", "receptive",
              ("receptive_field",), section="Vision"),
+    PageInfo("sequences.py", "Sequences", ":material/text_fields:", "sequences",
+             ("attention", "hidden_states", "gates", "time_gradients", "token_predictions",
+              "samples"), section="Sequences"),
     PageInfo("optimizer_race.py", "Optimizer race", ":material/route:", "optimizers",
              section="Labs"),
     PageInfo("backprop.py", "Back-propagation", ":material/device_hub:", "backprop",

@@ -17,7 +17,7 @@ for _mod in pkgutil.iter_modules(__path__):
 
 # Lists read from the simplest sets to the largest, not in module-name order: within a
 # category, what is at hand first, then what downloads, then the user's own files.
-CATEGORY_ORDER = ("toy", "tabular", "file", "image")
+CATEGORY_ORDER = ("toy", "tabular", "file", "image", "sequence", "text")
 
 
 def _rank(d: DatasetType) -> tuple[int, int]:

@@ -38,6 +38,8 @@ class DataBundle:
     notes: tuple[str, ...] = field(default=())  # e.g. missing values that were dropped
     # Image sets store uint8 [N, C, H, W]; the model prepares each batch with these statistics.
     image: ImageInfo | None = None
+    # Token sets store int64 ids [N, T]; vocab[id] is the token a page shows (never the id).
+    vocab: tuple[str, ...] = ()
 
     @property
     def input_shape(self) -> tuple[int, ...]:

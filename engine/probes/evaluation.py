@@ -63,8 +63,8 @@ class Evaluation(Probe):
             model.train(was_training)
         if trainer.task.kind == "classification":
             k = len(trainer.data.class_names)
-            guess = pred.argmax(1)
-            cm = torch.bincount(y * k + guess, minlength=k * k).reshape(k, k)
+            guess = pred.argmax(-1)  # sequences: every position counts, one token each
+            cm = torch.bincount((y * k + guess).reshape(-1), minlength=k * k).reshape(k, k)
             self._result = {"kind": "classification", "step": trainer.step,
                             "classes": list(trainer.data.class_names),
                             "confusion": cm.cpu().numpy()}

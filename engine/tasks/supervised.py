@@ -16,13 +16,18 @@ EVAL_CHUNK = 8192  # rows per forward pass when scoring a whole split
 
 
 class Supervised:
-    def __init__(self, kind: str, loss_name: str, n_outputs: int) -> None:
+    def __init__(self, kind: str, loss_name: str, n_outputs: int,
+                 positions: int | None = None) -> None:
+        """``positions``: classification targets [N, positions] (one class per position of a
+        sequence) instead of [N]; outputs are then [N, positions, classes]."""
         self.kind, self.loss_name, self.n_outputs = kind, loss_name, n_outputs
         self.units = 1 if loss_name == "bce" else n_outputs
+        self.positions = positions if kind == "classification" else None
+        self.shape = (self.units,) if self.positions is None else (self.positions, self.units)
         self.chunk = EVAL_CHUNK  # rows per scoring pass; the trainer sets it from the model
 
     def output_problem(self, out_shape: tuple[int, ...]) -> str | None:
-        if out_shape != (self.units,):
+        if out_shape != self.shape:
             n = self.n_outputs
             if self.loss_name == "bce":
                 what = "binary cross-entropy (one logit) needs"
@@ -30,17 +35,23 @@ class Supervised:
                 what = f"{n} classes need"
             else:
                 what = "one target value needs" if n == 1 else f"{n} target values need"
-            return (f"the model's output has shape {list(out_shape)}, but {what} shape "
-                    f"[{self.units}]; set the last layer's units to {self.units}")
+            if self.positions is None:
+                return (f"the model's output has shape {list(out_shape)}, but {what} shape "
+                        f"[{self.units}]; set the last layer's units to {self.units}")
+            each = "one logit" if self.loss_name == "bce" else f"{n} classes"
+            return (f"the model's output has shape {list(out_shape)}, but {self.positions} "
+                    f"positions with {each} each need shape {list(self.shape)}: keep all "
+                    f"{self.positions} steps and set the last layer's units to {self.units}")
         return None
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         name = self.loss_name
         if self.kind == "classification":
             if name == "cross_entropy":
-                return F.cross_entropy(out, y)
+                # Sequence outputs [N, T, C] score every position: classes on the last axis.
+                return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
             if name == "bce":
-                return F.binary_cross_entropy_with_logits(out.squeeze(1), y.float())
+                return F.binary_cross_entropy_with_logits(out.squeeze(-1), y.float())
             y = F.one_hot(y, self.n_outputs).float()  # a squared loss on class labels
         if name == "mse":
             return F.mse_loss(out, y)
@@ -60,8 +71,8 @@ class Supervised:
             return out
         if self.loss_name == "bce":
             p = torch.sigmoid(out)
-            return torch.cat([1 - p, p], dim=1)
-        return torch.softmax(out, dim=1) if self.loss_name == "cross_entropy" else out
+            return torch.cat([1 - p, p], dim=-1)
+        return torch.softmax(out, dim=-1) if self.loss_name == "cross_entropy" else out
 
     def evaluate(self, model: nn.Module, x: torch.Tensor,
                  y: torch.Tensor) -> tuple[dict[str, float], torch.Tensor]:
@@ -74,8 +85,11 @@ class Supervised:
         out = torch.cat(outs)
         metrics = {"loss": total / max(n, 1)}
         if self.kind == "classification":
-            pred = (out.squeeze(1) > 0).long() if self.loss_name == "bce" else out.argmax(1)
-            metrics["accuracy"] = (pred == y).float().mean().item()
+            pred = (out.squeeze(-1) > 0).long() if self.loss_name == "bce" else out.argmax(-1)
+            right = pred == y
+            metrics["accuracy"] = right.float().mean().item()  # per token for sequences
+            if self.positions is not None:
+                metrics["sequence_accuracy"] = right.all(1).float().mean().item()
         else:
             metrics["mae"] = (out - y).abs().mean().item()
             var = ((y - y.mean(0)) ** 2).sum().item()
@@ -88,7 +102,8 @@ class SupervisedType(TaskType):
     def make(self, train: TrainSpec, data: DataBundle) -> Supervised:
         kind = train.task or data.kind
         loss = train.loss or ("cross_entropy" if kind == "classification" else "mse")
-        return Supervised(kind, loss, data.n_outputs)
+        positions = data.y_train.shape[1] if data.y_train.dim() == 2 else None
+        return Supervised(kind, loss, data.n_outputs, positions)
 
 
 for _kind, _losses in (("classification", ("cross_entropy", "bce", "mse")),

@@ -1,0 +1,60 @@
+"""Text from a trained next-token model: sample one token at a time, feed it back.
+
+The model maps ids [1, T] to logits [1, T, V]; the last position's logits give the next
+token. Temperature divides the logits (below 1 sharper, above 1 flatter); top_k keeps only
+the k likeliest tokens, so top_k = 1 (or temperature 0) is greedy decoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+def model_max_length(model: nn.Module) -> int | None:
+    """The sequence length a graph model was planned for (None: unknown)."""
+    plan = getattr(model, "plan", None)
+    shape = getattr(plan, "input_shape", None)
+    return int(shape[0]) if shape is not None and len(shape) == 1 else None
+
+
+def next_token(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+               generator: torch.Generator | None = None) -> int:
+    """One token drawn from the logits [V] of the next position."""
+    logits = logits.detach().float().cpu()
+    if temperature <= 0 or top_k == 1:
+        return int(logits.argmax())
+    logits = logits / temperature
+    if top_k is not None and top_k < len(logits):
+        kth = torch.topk(logits, top_k).values[-1]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=0)
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def generate(model: nn.Module, prompt: Sequence[int] | torch.Tensor, n: int,
+             temperature: float = 1.0, top_k: int | None = None,
+             generator: torch.Generator | None = None,
+             max_length: int | None = None) -> list[int]:
+    """``n`` new token ids after ``prompt``. The context is cropped to its last
+    ``max_length`` ids (by default the length the model was planned for), since a model
+    with learned positions knows no position beyond it."""
+    ids = [int(i) for i in prompt]
+    if not ids:
+        raise ValueError("the prompt needs at least one token")
+    limit = max_length or model_max_length(model)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    was_training = model.training
+    model.train(False)  # eval mode: no dropout while writing
+    out: list[int] = []
+    try:
+        with torch.no_grad():
+            for _ in range(n):
+                context = (ids + out)[-limit:] if limit else ids + out
+                logits = model(torch.tensor([context], device=device))
+                out.append(next_token(logits[0, -1], temperature, top_k, generator))
+    finally:
+        model.train(was_training)
+    return out
