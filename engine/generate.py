@@ -58,3 +58,26 @@ def generate(model: nn.Module, prompt: Sequence[int] | torch.Tensor, n: int,
     finally:
         model.train(was_training)
     return out
+
+
+def greedy_decode(model: torch.nn.Module, x: torch.Tensor,
+                  target_part: tuple[int, int]) -> torch.Tensor:
+    """An encoder-decoder's answer without teacher forcing: the decoder's input span of
+    ``x`` (``target_part`` of axis 1, its first token the start token) is filled one step
+    at a time with the model's own previous outputs. Returns ids [N, target length].
+
+    The decoder's self-attention is causal, so the unfilled positions never reach the
+    positions already decided."""
+    a, b = target_part
+    was = model.training
+    model.train(False)
+    x = x.clone()
+    try:
+        with torch.no_grad():
+            for t in range(b - a):
+                step = model(x)[:, t].argmax(-1)
+                if a + t + 1 < b:
+                    x[:, a + t + 1] = step
+            return model(x).argmax(-1)
+    finally:
+        model.train(was)

@@ -6,7 +6,7 @@ so a plain stack is a plain list; merge nodes name several inputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -46,6 +46,9 @@ class Plan:
     input_shape: Shape
     output_id: str
     graph: nx.DiGraph
+    # Named inputs a recipe packs into the data along the time axis (an encoder-decoder's
+    # source and shifted target): name -> (start, stop). Nodes read them like ``input``.
+    parts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def output_shape(self) -> Shape:
@@ -63,14 +66,23 @@ def node_path(index: int, node_id: str) -> str:
     return f"model.nodes[{index}] ({node_id})"
 
 
-def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
-    """Check the graph and infer every shape; raise SpecError naming each problem."""
+def part_shape(input_shape: Shape, span: tuple[int, int]) -> Shape:
+    return (span[1] - span[0], *input_shape[1:])
+
+
+def plan_model(model: ModelSpec, input_shape: Shape,
+               parts: dict[str, tuple[int, int]] | None = None) -> Plan:
+    """Check the graph and infer every shape; raise SpecError naming each problem.
+
+    ``parts`` are the data's named inputs besides ``input`` (see Plan.parts)."""
+    parts = dict(parts or {})
+    sources = {INPUT, *parts}
     issues: list[Issue] = []
     specs = list(model.nodes)
     index = {}
     for i, n in enumerate(specs):
-        if n.id == INPUT:
-            issues.append(Issue(node_path(i, n.id), "'input' is reserved for the data; rename "
+        if n.id in sources:
+            issues.append(Issue(node_path(i, n.id), f"{n.id!r} is reserved for the data; rename "
                                 "this node", "reserved_id"))
         elif n.id in index:
             issues.append(Issue(node_path(i, n.id), f"id {n.id!r} is already used by "
@@ -82,7 +94,7 @@ def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
         raise SpecError(issues)
 
     g = nx.DiGraph()
-    g.add_node(INPUT)
+    g.add_nodes_from(sources)
     inputs: dict[str, tuple[str, ...]] = {}
     params: dict[str, dict[str, Any]] = {}
     broken: set[str] = set()  # nodes whose own problem leaves their shape unknown
@@ -105,8 +117,8 @@ def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
                 issues.append(Issue(path, f"{n.type} takes {want} input(s), got {len(ins)}; "
                                     "set its inputs", "input_count"))
         for src in ins:
-            if src != INPUT and src not in index:
-                known = ", ".join([INPUT, *index])
+            if src not in sources and src not in index:
+                known = ", ".join([INPUT, *parts, *index])
                 issues.append(Issue(path, f"input {src!r} does not exist (known ids: {known})",
                                     "unknown_input"))
             else:
@@ -130,13 +142,14 @@ def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
     for sid in [] if dangling else sinks[:-1]:
         issues.append(Issue(node_path(index[sid], sid), "its output is never used; feed it "
                             "into a later node or remove it", "unused_node"))
-    if g.out_degree(INPUT) == 0:
+    if all(g.out_degree(s) == 0 for s in sources):
         issues.append(Issue("model.nodes", "no node reads the input", "no_input"))
 
-    shapes: dict[str, Shape] = {INPUT: tuple(input_shape)}
+    shapes: dict[str, Shape] = {INPUT: tuple(input_shape)} | {
+        name: part_shape(tuple(input_shape), span) for name, span in parts.items()}
     infos: list[NodeInfo] = []
     for nid in nx.lexicographical_topological_sort(g, key=lambda k: index.get(k, -1)):
-        if nid == INPUT or nid in broken or any(s not in shapes for s in inputs[nid]):
+        if nid in sources or nid in broken or any(s not in shapes for s in inputs[nid]):
             continue  # a node after a problem: its shape follows once that is fixed
         i, spec = index[nid], specs[index[nid]]
         in_shapes = [shapes[s] for s in inputs[nid]]
@@ -159,7 +172,7 @@ def plan_model(model: ModelSpec, input_shape: Shape) -> Plan:
     if issues:
         order = {node_path(i, n.id): i for i, n in enumerate(specs)}
         raise SpecError(sorted(issues, key=lambda x: order.get(x.path, len(specs))))
-    return Plan(tuple(infos), tuple(input_shape), sinks[-1], g)
+    return Plan(tuple(infos), tuple(input_shape), sinks[-1], g, parts)
 
 
 class GraphModel(nn.Module):
@@ -203,7 +216,12 @@ class GraphModel(nn.Module):
                 # probe has hooked the node.
                 x = m(x) if m._forward_hooks or m._forward_pre_hooks else m.forward(x)
             return x
-        outs = {INPUT: x}
+        outs = self.sources(x)
         for nid, ins in self._order:
             outs[nid] = self.layers[nid](*[outs[s] for s in ins])
         return outs[self.plan.output_id]
+
+    def sources(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What nodes can read before any node runs: the (prepared) data and its parts."""
+        x = self.prepare(x)
+        return {INPUT: x} | {name: x[:, a:b] for name, (a, b) in self.plan.parts.items()}

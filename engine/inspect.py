@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from engine.data.features import apply_features
-from engine.graph import INPUT, GraphModel
+from engine.graph import GraphModel
 
 
 def grid_points(domain: tuple[float, float, float, float],
@@ -43,7 +43,7 @@ def _device(model: torch.nn.Module) -> torch.device:
 
 
 def _node_outputs(model: GraphModel, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    outs = {INPUT: x}
+    outs = model.sources(x)
     with _Eval(model), torch.no_grad():
         for info in model.plan.nodes:
             outs[info.id] = model.layers[info.id](*[outs[s] for s in info.inputs])

@@ -28,7 +28,7 @@ import torch
 from engine.budget import eval_rows
 from engine.cost import step_flops
 from engine.device import choose_threads, resolve_device, trainer_cores, use_one_thread, use_threads
-from engine.graph import INPUT, GraphModel
+from engine.graph import GraphModel
 from engine.history import History
 from engine.init import init_model
 from engine.limits import RunSlots
@@ -582,7 +582,7 @@ class Trainer:
                 what = (f"the loss rose to {value:.4g} (over {DIVERGE_FACTOR:.0f} times its start"
                         f"); the weights of {node} grew {growth[node]:.3g}-fold")
         with torch.no_grad():
-            outs = {INPUT: xb}
+            outs = self.model.sources(xb)
             for info in self.plan.nodes:
                 module = self.model.layers[info.id]
                 if any(not torch.isfinite(p).all() for p in module.parameters()):

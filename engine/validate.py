@@ -125,7 +125,7 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
             _, problems = resolve_params(PROBES.get(p.name).params, p.params)
             issues += [Issue(f"probes[{i}].params", m, "bad_probe_param") for m in problems]
     try:  # the graph's own problems show beside the others, not after they are fixed
-        plan = plan_model(exp.model, data.input_shape)
+        plan = plan_model(exp.model, data.input_shape, data.parts)
     except SpecError as e:
         raise SpecError(issues + e.issues) from None
     if data.vocab:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.graph import INPUT, GraphModel, NodeInfo, Plan
+from engine.graph import GraphModel, NodeInfo, Plan
 from engine.layers import LAYERS
 
 MAX_CHANNELS = 64  # feature maps and filters kept per node: more are unreadable on a page
@@ -65,7 +65,7 @@ def conv_nodes(model: GraphModel) -> list[tuple[NodeInfo, nn.Conv2d]]:
 def run_nodes(model: GraphModel, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Every node's output for the batch ``x`` (stored or prepared input), keyed by node id;
     ``input`` is the prepared input. Gradients flow when the caller enables them."""
-    outs = {INPUT: model.prepare(x)}
+    outs = model.sources(x)
     for info in model.plan.nodes:
         outs[info.id] = model.layers[info.id](*[outs[s] for s in info.inputs])
     return outs

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import networkx as nx
 import plotly.graph_objects as go
 
-from engine.graph import INPUT, Plan
+from engine.graph import INPUT, Plan, part_shape
 from engine.layers import LAYERS
 
 Direction = Literal["TB", "LR"]
@@ -75,10 +75,11 @@ def graph_figure(g: nx.DiGraph, boxes: Mapping[str, Box], edge_text: Mapping[str
                                  align="horizontal" if direction == "TB" else "vertical")
     # (along, across): along grows with depth, across spreads a layer's nodes.
     flow = {n: (y, x) if direction == "TB" else (x, y) for n, (x, y) in raw.items()}
-    start = flow[INPUT][0]
+    data = INPUT if INPUT in flow else min(flow, key=lambda n: depth[n])  # or a named input
+    start = flow[data][0]
     if len(flow) > 1 and start > min(a for a, _ in flow.values()):
         flow = {n: (-a, c) for n, (a, c) in flow.items()}  # the data comes first
-    start = flow[INPUT][0]
+    start = flow[data][0]
     flow = {n: (a - start, c) for n, (a, c) in flow.items()}
     span = max((abs(c) for _, c in flow.values()), default=0.0) or 0.5
 
@@ -149,15 +150,21 @@ def architecture_figure(plan: Plan, categories: Mapping[str, str] | None = None,
     """A validated model: each edge carries its source's output shape."""
     categories, problems = categories or layer_categories(), problems or set()
     g = plan.graph.copy()
-    boxes = {INPUT: Box(f"<b>input</b><br>{shape_text(plan.input_shape)}",
-                        f"the data<br>shape {list(plan.input_shape)}", "input")}
+    shapes = {INPUT: plan.input_shape} | {
+        name: part_shape(plan.input_shape, span) for name, span in plan.parts.items()}
+    if plan.parts and g.out_degree(INPUT) == 0:
+        g.remove_node(INPUT)  # the data is read only through its named parts
+        del shapes[INPUT]
+    boxes = {name: Box(f"<b>{name}</b><br>{shape_text(shape)}",
+                       f"the data<br>shape {list(shape)}", "input")
+             for name, shape in shapes.items()}
     for n in plan.nodes:
         key = _key_params(n.params)
         boxes[n.id] = Box(f"<b>{n.id}</b> · {n.type}" + (f"<br>{key}" if key else ""),
                           f"<b>{n.id}</b> ({n.type})<br>in {', '.join(map(str, n.inputs))}"
                           f"<br>out {list(n.out_shape)}<br>{n.n_params:,} parameters",
                           categories.get(n.type, "core"), n.id in problems)
-    edge_text = {INPUT: shape_text(plan.input_shape)} | {
+    edge_text = {name: shape_text(shape) for name, shape in shapes.items()} | {
         n.id: shape_text(n.out_shape) for n in plan.nodes}
     order = [n.id for n in sorted(plan.nodes, key=lambda n: n.index)]
     return graph_figure(g, boxes, edge_text, order, direction)

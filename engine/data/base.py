@@ -40,6 +40,10 @@ class DataBundle:
     image: ImageInfo | None = None
     # Token sets store int64 ids [N, T]; vocab[id] is the token a page shows (never the id).
     vocab: tuple[str, ...] = ()
+    # Named inputs packed side by side along axis 1 of x (name -> (start, stop)): an
+    # encoder-decoder's source and shifted target travel as one tensor and the graph's nodes
+    # read each by name. Empty: the whole x is the one input.
+    parts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def input_shape(self) -> tuple[int, ...]:

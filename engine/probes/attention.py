@@ -9,11 +9,14 @@ row, so training never pays for it. The result is the API of issue 9:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
 import torch
 from torch import nn
 
+from engine.graph import Plan
 from engine.probes.base import register
 from engine.probes.sequence_base import (
     axis_tokens,
@@ -70,6 +73,23 @@ def query_input(trainer: Trainer, x: torch.Tensor, y: torch.Tensor) -> torch.Ten
     return second(x, y) if callable(second) else x
 
 
+def part_reader(plan: Plan, row: torch.Tensor,
+                vocab: Sequence[str]) -> Callable[[str], list[str]] | None:
+    """For a graph reading named inputs (an encoder-decoder's source and shifted target):
+    node id -> the tokens of the one part its path starts from (all tokens when it reads
+    several). None for a graph with one input."""
+    if not plan.parts:
+        return None
+
+    def read(node: str) -> list[str]:
+        found = [p for p in plan.parts if p == node or p in nx.ancestors(plan.graph, node)]
+        if len(found) != 1:
+            return token_labels(row, vocab)
+        a, b = plan.parts[found[0]]
+        return token_labels(row[a:b], vocab)
+    return read
+
+
 @register
 class Attention(FocusProbe):
     name = "attention"
@@ -90,6 +110,7 @@ class Attention(FocusProbe):
         keys = token_labels(x[0], vocab)
         queries = token_labels(query_input(trainer, x, y)[0], vocab)
         weights, axes = {}, {}
+        read = part_reader(trainer.plan, x[0], vocab)
         for name, w in maps.items():
             w = w[0] if w.dim() == 4 else w  # [heads, queries, keys] for the one row
             if w.dim() == 2:
@@ -100,6 +121,11 @@ class Attention(FocusProbe):
             # cross-attention's queries come from the second input.
             cross = name.endswith("cross") or nq != len(keys)
             q = queries if cross and len(queries) == nq else keys
-            axes[name] = {"queries": axis_tokens(q, nq), "keys": axis_tokens(keys, nk)}
+            k = keys
+            if read is not None:  # named inputs: each axis shows the part its path reads
+                ins = trainer.plan.by_id(name.split("/")[0]).inputs
+                second = name.endswith("cross") and len(ins) > 1
+                q, k = read(ins[0]), read(ins[1] if second else ins[0])
+            axes[name] = {"queries": axis_tokens(q, nq), "keys": axis_tokens(k, nk)}
         return {"step": trainer.step, "index": index, "tokens": keys, "query_tokens": queries,
                 "weights": weights, "axes": axes}

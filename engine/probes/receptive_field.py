@@ -61,7 +61,7 @@ def effective_field(model: GraphModel, x: torch.Tensor, unit: Unit) -> np.ndarra
     target = _source(plan, node)
     with evaluating(model), torch.enable_grad():
         inp = x.detach().clone().requires_grad_(True)
-        outs = {INPUT: inp}
+        outs = model.sources(inp)
         for info in plan.nodes:
             args = [outs[s] for s in info.inputs]
             module = model.layers[info.id]
