@@ -290,3 +290,18 @@ def test_a_valid_payload_with_a_bad_spec_is_a_spec_error_naming_the_field(spec) 
     with pytest.raises(SpecError) as info:
         experiment_from_share(text)
     assert str(info.value) == "model.nodes[0] (h1): units must be between 1 and 4096, got 0"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_trains_an_epoch_with_every_page_s_probes(name: str) -> None:
+    """The pages record every probe on every experiment: none may break a kind of model
+    it was not written for (a picture grid on a sequence model, say)."""
+    from engine import Trainer
+    from ui.pages import NEEDED_PROBES
+
+    exp = load_preset(name)
+    tr = Trainer(exp.replace(train=exp.train.model_copy(update={"epochs": 1})),
+                 needs=NEEDED_PROBES)
+    snap = tr.run()
+    assert snap.status != "failed" and snap.error is None, (name, snap.error)

@@ -41,12 +41,12 @@ from viz.sequences import (
     values_figure,
 )
 
-# The preset a view offers when it does not apply (None until a sequence preset exists).
-LESSON_PRESET: str | None = None
+# The preset a view offers when it does not apply.
+LESSON_PRESET: str | None = "seq_reverse_transformer"
 FOCUS_PROBES = ("attention", "hidden_states", "gates", "time_gradients", "token_predictions")
 VIEWS = ("Attention", "Hidden states", "Gates", "Gradient over time", "Predictions",
          "Samples")
-SHOW = {"layer": "Each head of one layer", "grid": "Every head at once"}
+SHOW = {"layer": "One layer, head by head", "grid": "All heads"}
 HEADS_PER_ROW = 2
 
 

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from engine.params import Param
 from engine.probes.base import Probe, register
-from engine.probes.vision_base import class_probabilities, classifies, frozen, min_interval
+from engine.probes.vision_base import (
+    class_probabilities,
+    classifies,
+    frozen,
+    image_model,
+    min_interval,
+)
 from engine.vision import mixed_sample, predictions
 
 if TYPE_CHECKING:
@@ -46,6 +52,8 @@ class Predictions(Probe):
         out = trainer.test_outputs
         if out is None or out is self._seen or not classifies(trainer):
             return  # nothing new was evaluated
+        if not image_model(trainer) or trainer.y_test.dim() != 1:
+            return  # a grid of pictures with one label each: not for sequences or tables
         self._seen, self._last = out, time.perf_counter()
         if not hasattr(self, "_sample"):
             self._sample = mixed_sample(trainer.data.y_test.numpy(),

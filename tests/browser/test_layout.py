@@ -15,9 +15,10 @@ from ui.pages import PAGES
 
 SIZES = [(1024, 768), (1280, 720)]
 PATHS = ["" if i == 0 else p.path for i, p in enumerate(PAGES)]
-# The vision pages again with a CNN: with the default experiment they only say why their
-# views do not apply.
+# The vision and sequence pages again with a model they show: with the default experiment
+# they only say why their views do not apply.
 PATHS += [f"{p.path}?preset=cnn_lenet" for p in PAGES if p.section == "Vision"]
+PATHS += [f"{p.path}?preset=seq_reverse_transformer" for p in PAGES if p.section == "Sequences"]
 
 
 def settle(page: Any) -> None:  # noqa: ANN401

@@ -1,0 +1,82 @@
+"""The Sequences page as a person sees it: attention heatmaps that move while a Transformer
+trains, and no text cut on any of its views at a projector's or a laptop's size."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from engine.presets import encode_share, load_preset
+from tests.browser.helpers import (
+    MAIN,
+    blank,
+    button,
+    picture,
+    pixels_changed,
+    poll,
+    status,
+    training,
+    wait_ready,
+)
+from tests.browser.test_vision import cut_texts, stop, tab
+from views.sequences import LESSON_PRESET, VIEWS
+
+VISIBLE_CHANGE = 20  # pixels; identical renders differ by none
+
+
+def open_sequences(browser: Any, url: str, query: str,  # noqa: ANN401
+                   width: int = 1400, height: int = 1000) -> Any:  # noqa: ANN401
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{url}/sequences?{query}")
+    wait_ready(page)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    errors = page.locator('[data-testid="stException"]').all_inner_texts()
+    if errors:
+        page.close()
+        pytest.fail(f"the Sequences page shows an error: {errors[0][:400]}")
+    return page
+
+
+def test_attention_heatmaps_change_while_a_transformer_trains(app_server, browser) -> None:  # noqa: ANN001
+    spec = load_preset(LESSON_PRESET).to_dict()
+    spec["train"]["epochs"] = 500  # long enough to look twice while it trains
+    page = open_sequences(browser, app_server.url, f"s={encode_share(spec)}")
+    try:
+        tab(page, "Attention")
+        head = "seq-attention-enc-0"
+        assert poll(lambda: picture(page, head), bool, timeout=20), (
+            "the first head's attention is not on screen before training")
+        button(page, "Train").click()
+        assert poll(lambda: training(page), bool, timeout=20), (
+            f"the page never said it was training; it showed: {status(page)}")
+        time.sleep(1.0)
+        before = poll(lambda: picture(page, head), bool, timeout=10, every=0.3)
+        assert before is not None and not blank(before), "no attention heatmap while training"
+        changed = poll(lambda: pixels_changed(before, picture(page, head) or before),
+                       lambda n: n >= VISIBLE_CHANGE, timeout=20, every=0.5)
+        assert training(page), f"the run ended before a second look: {status(page)}"
+        assert changed >= VISIBLE_CHANGE, (
+            f"the attention on screen did not change while training ({changed} pixels)")
+    finally:
+        stop(page)
+        page.close()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1400, 1000)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_text_is_cut_on_any_sequence_view(app_server, browser, size) -> None:  # noqa: ANN001
+    page = open_sequences(browser, app_server.url, f"preset={LESSON_PRESET}", *size)
+    try:
+        button(page, "Step epoch").click()  # every view has something to show
+        time.sleep(2.0)
+        for view in VIEWS:
+            tab(page, view)
+            wait_ready(page)
+            errors = page.locator('[data-testid="stException"]').all_inner_texts()
+            assert not errors, f"{view}: {errors[0][:300]}"
+            cut = cut_texts(page)
+            assert not cut, f"{view} at {size[0]}×{size[1]}: cut texts {cut}"
+        assert "Attention" in page.locator(MAIN).inner_text()
+    finally:
+        page.close()
