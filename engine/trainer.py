@@ -114,7 +114,8 @@ class Trainer:
         self.epochs: int | None = self.exp.train.epochs
         self.speed: float | None = None
         # What the vision views look at; see set_focus.
-        self.focus: dict[str, Any] = {"index": 0, "image": None, "target": None, "unit": None}
+        self.focus: dict[str, Any] = {"index": 0, "image": None, "target": None, "unit": None,
+                                      "temperature": None, "top_k": None}
         self._focus_dirty = False
         self._snapshot: Snapshot | None = None
         self._build(self.exp.train.seed)
@@ -291,7 +292,9 @@ class Trainer:
         """Choose what the vision views look at: ``index`` (a test image), ``image`` (uint8
         [C, H, W] shaped like the data, drawn or uploaded: it replaces the test image; None
         goes back to it), ``target`` (the class to explain; None: the predicted one) and
-        ``unit`` ((node id, channel, y, x) or None). Probes that observe the focus recompute
+        ``unit`` ((node id, channel, y, x) or None), and how a language model's samples are
+        drawn: ``temperature`` and ``top_k`` (None: the probe's own). Probes that observe the
+        focus recompute
         at once when the loop is idle, else on the training thread before its next step."""
         unknown = set(changes) - set(self.focus)
         if unknown:
@@ -313,6 +316,11 @@ class Trainer:
         if focus["target"] is not None and not (isinstance(focus["target"], int)
                                                 and 0 <= focus["target"] < max(classes, 1)):
             raise ValueError(f"the class to explain must be from 0 to {classes - 1}")
+        temp, top_k = focus["temperature"], focus["top_k"]
+        if temp is not None and not (isinstance(temp, int | float) and 0.05 <= temp <= 5):
+            raise ValueError("the sampling temperature must be from 0.05 to 5")
+        if top_k is not None and not (isinstance(top_k, int) and 0 <= top_k <= 1000):
+            raise ValueError("top-k must be a whole number from 0 (every token) to 1000")
         with self._cmd:
             self.focus = focus
             if self.alive and self.status in (RUNNING, QUEUED):

@@ -82,3 +82,20 @@ def test_choosing_another_sequence_refocuses_the_trainer() -> None:
     assert found["index"] == 5  # recorded at once, with the weights as they are
     vocab = trainer.data.vocab
     assert " ".join(vocab[i] for i in trainer.data.x_test[5]) in texts(at)
+
+
+def test_samples_follow_the_chosen_temperature_and_top_k() -> None:
+    at = open_page("seq_text_gru")
+    trainer = session().get_trainer()
+    trainer.run(epochs=1)
+    at.session_state["seq-tab"] = "Samples"
+    at.run()
+    assert not at.exception, at.exception
+    assert "temperature 0.8" in texts(at)
+    at.slider(key="seq-temperature").set_value(0.3).run()
+    at.number_input(key="seq-top-k").set_value(5).run()
+    assert not at.exception, at.exception
+    assert (trainer.focus["temperature"], trainer.focus["top_k"]) == (0.3, 5)
+    newest = trainer.snapshot().probes["samples"]["history"][-1]
+    assert (newest["temperature"], newest["top_k"]) == (0.3, 5)  # sampled again at once
+    assert "temperature 0.3, from the 5 likeliest tokens" in texts(at)

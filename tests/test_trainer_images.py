@@ -124,6 +124,10 @@ def test_bad_focus_is_refused_by_name() -> None:
         tr.set_focus(image=np.zeros((3, 8, 8), np.uint8))
     with pytest.raises(ValueError, match="unknown focus"):
         tr.set_focus(colour="red")
+    with pytest.raises(ValueError, match="temperature"):
+        tr.set_focus(temperature=0)
+    with pytest.raises(ValueError, match="top-k"):
+        tr.set_focus(top_k=-1)
 
 
 def test_the_initial_model_has_the_run_s_first_weights() -> None:

@@ -233,8 +233,11 @@ def draw_samples(snap: Snapshot) -> None:
         waiting(t("Samples"))
         return
     for sample in reversed(found["history"]):
-        st.markdown(t("**Step {step}**, from “{prompt}”:", step=sample["step"],
-                      prompt=sample["prompt"]))
+        how = t("temperature {t}", t=f"{sample.get('temperature', 0.8):g}")
+        if sample.get("top_k"):
+            how += ", " + t("from the {k} likeliest tokens", k=sample["top_k"])
+        st.markdown(t("**Step {step}** ({how}), from “{prompt}”:", step=sample["step"],
+                      how=how, prompt=sample["prompt"]))
         st.code(sample["prompt"] + sample["text"], language=None, wrap_lines=True)
 
 
@@ -244,6 +247,15 @@ def samples_tab(session: Session, trainer: Trainer) -> None:
                             "and this experiment does not predict the next token of a text."),
                  "seq-preset-samples")
         return
+    left, right = st.columns(2)
+    temp = left.slider(t("Temperature"), 0.1, 2.0, float(trainer.focus["temperature"] or 0.8),
+                       0.1, key="seq-temperature",
+                       help=t("Low: the likeliest tokens, repetitive text. High: bolder, more "
+                              "mistakes."))
+    top_k = right.number_input(t("Only the likeliest tokens (0: all)"), 0, 1000,
+                               int(trainer.focus["top_k"] or 0), key="seq-top-k")
+    if (temp, top_k) != (trainer.focus["temperature"] or 0.8, trainer.focus["top_k"] or 0):
+        trainer.set_focus(temperature=float(temp), top_k=int(top_k))  # a new sample now
     live(session, draw_samples, "seq-samples-live", slower=4)
 
 

@@ -118,6 +118,9 @@ class Samples(FocusProbe):
         if generate is None or not language_model(trainer):
             return None
         opts = {p.name: self.options.get(p.name, p.default) for p in self.params}
+        for name in ("temperature", "top_k"):  # the page's choice, when it made one
+            if trainer.focus.get(name) is not None:
+                opts[name] = trainer.focus[name]
         prompt = trainer.x_test[int(trainer.focus["index"])][:8]
         start = time.perf_counter()
         vocab = vocab_of(trainer)
@@ -133,7 +136,8 @@ class Samples(FocusProbe):
         history = [s for s in previous if s["step"] != trainer.step][-(kept - 1):] \
             if kept > 1 else []
         sample = {"step": trainer.step, "prompt": "".join(token_labels(prompt, vocab_of(
-            trainer))), "text": text}
+            trainer))), "text": text, "temperature": float(opts["temperature"]),
+                  "top_k": int(opts["top_k"])}
         return {"step": trainer.step, "index": int(trainer.focus["index"]), **sample,
                 "history": [*history, sample]}
 
