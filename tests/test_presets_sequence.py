@@ -148,3 +148,40 @@ def test_the_character_model_beats_the_ngram_baseline_and_writes_more_real_words
     assert model < baseline * 0.9, (model, baseline)
     # The lesson names the baseline's figure, rounded as people read it.
     assert f"about {baseline:.1f}" in exp.meta.lesson, baseline
+
+
+PAIRS = {"seq_reverse_gru": "seq_reverse_bigru", "seq_attention_dot": "seq_attention_additive"}
+EXTRA = ("seq_sort_transformer", *PAIRS, *PAIRS.values())
+
+
+@pytest.mark.parametrize("name", EXTRA)
+def test_the_contrast_presets_are_complete_and_sit_beside_their_twin(name: str) -> None:
+    exp = load_preset(name)
+    assert exp.meta.name and exp.meta.description and exp.meta.lesson
+    order = course_order()
+    assert name in order
+    for a, b in PAIRS.items():
+        assert order.index(b) == order.index(a) + 1
+
+
+def _accuracy(name: str) -> float:
+    return Trainer(load_preset(name)).run().final["test_accuracy"]
+
+
+def _stated(name: str) -> float:
+    """The first 'about N%' of the lesson."""
+    return float(re.search(r"about (\d+)%", load_preset(name).meta.lesson).group(1)) / 100
+
+
+@pytest.mark.slow
+def test_a_one_way_gru_cannot_reverse_and_a_two_way_one_can() -> None:
+    one, two = _accuracy("seq_reverse_gru"), _accuracy("seq_reverse_bigru")
+    assert one < 0.65  # the first half of the outputs needs inputs it has not read
+    assert two >= _stated("seq_reverse_bigru") - 0.03 and two > one + 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["seq_attention_dot", "seq_attention_additive",
+                                  "seq_sort_transformer"])
+def test_the_attention_presets_reach_what_their_lessons_state(name: str) -> None:
+    assert _accuracy(name) >= _stated(name) - 0.03

@@ -370,7 +370,7 @@ def test_vision_probes_stay_silent_on_a_model_without_images(spec) -> None:  # n
     tr.run(epochs=1)
     p = tr.snapshot().probes
     assert p["feature_maps"] is None and p["filters"] is None and p["saliency"] is None
-    assert p["predictions"]["confusion"].shape == (2, 2)  # xor is still a classification
+    assert p["predictions"] is None  # a grid of pictures: xor has none (Train has its matrix)
 
 
 def test_feature_maps_move_while_training_in_the_background_at_default_cadence() -> None:
