@@ -77,12 +77,16 @@ def _declared_kind(data: Spec) -> str | None:
 
 
 def _units_needed(train: Spec, bundle: DataBundle) -> int | None:
-    """The output size the task needs on this data (a flat output of n or of 1 unit)."""
+    """The units the output layer needs on this data: the last axis of the output shape the
+    task wants (n or 1 units, or n per position of a sequence)."""
     try:
         task = TASKS.get(train.get("task") or bundle.kind).make(
             TrainSpec.model_validate(train), bundle)
     except (ValidationError, KeyError, ValueError):
         return None
+    shape = getattr(task, "shape", None)
+    if shape:
+        return int(shape[-1])
     for units in dict.fromkeys((bundle.n_outputs, 1)):
         if task.output_problem((units,)) is None:
             return units

@@ -22,6 +22,7 @@ class Param:
     max: float | None = None
     choices: tuple[Any, ...] | None = None
     optional: bool = False  # None is allowed (and means "not set")
+    multiline: bool = False  # a str that may hold lines (pasted text): a text area on a page
 
     def check(self, value: Any) -> Any:
         """Return ``value`` coerced to this parameter's type, or raise ValueError."""

@@ -187,3 +187,16 @@ def test_every_problem_shows_once_at_its_node() -> None:
     assert [w.value for w in at.warning if "not applied" in w.value] == [
         "Your edits on Build are not applied: 2 problems. Train runs the last valid "
         "experiment."]
+
+
+def test_own_text_is_pasted_into_a_text_area_and_keeps_its_lines() -> None:
+    at = open_build("seq_text_gru")
+    area = at.text_area(key=key(at, "dp-text"))
+    source = at.selectbox(key=key(at, "dp-source"))
+    source.set_value("own")
+    area.set_value("The cat sat on the mat.\nThe dog ran after it.\n" * 200)
+    at.run()
+    assert not at.exception, at.exception
+    assert session().draft is None, session().draft_issues
+    params = session().exp.data.params
+    assert params["source"] == "own" and params["text"].count("\n") == 400

@@ -60,6 +60,8 @@ def param_input(p: Param, value: Any, key: str, options: Sequence[Any] | None = 
                                      min_value=None if p.min is None else float(p.min),
                                      max_value=None if p.max is None else float(p.max),
                                      format="%g"))
+    if p.multiline:
+        return st.text_area(label, str(value), key=key, help=help_)
     return st.text_input(label, str(value), key=key, help=help_, width=max(width, WIDE))
 
 

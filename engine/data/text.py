@@ -146,7 +146,7 @@ DATASETS.register(DatasetType(
     (Param("source", str, "aesop", "Which text: aesop (English), daodejing or lunyu "
            "(Chinese), or own (the text below).", choices=(*TEXTS, OWN)),
      Param("text", str, "", f"Your own text (any language, at most {MAX_OWN_CHARS:,} "
-           "characters); used when the source is own."),
+           "characters); used when the source is own.", multiline=True),
      Param("length", int, 32, "Characters per window.", min=2, max=256),
      Param("n_samples", int, 4000, "Number of windows.", min=10, max=100_000),
      Param("max_vocab", int, 1000, "Most different characters kept; the rarest beyond it "
