@@ -222,3 +222,23 @@ def train_loss_shown(page: Any) -> str | None:
     found = re.search(r"\btrain(?:ing)?(?: loss)?\s*:?\s*(-?[\d.,]+(?:e[+-]?\d+)?|–)",
                       page.locator(MAIN).inner_text(), re.I)
     return found.group(1) if found else None
+
+
+def changes_while_training(page: Any, key: str, what: str,  # noqa: ANN401
+                           visible: int = 20) -> None:
+    """Click Train, then require the picture ``key`` on screen, not blank, and changed by at
+    least ``visible`` pixels between two looks while the page still says it is training."""
+    assert poll(lambda: picture(page, key), bool, timeout=20), (
+        f"the {what} is not on screen before training")
+    button(page, "Train").click()
+    assert poll(lambda: training(page), bool, timeout=20), (
+        f"the page never said it was training; it showed: {status(page)}")
+    time.sleep(1.0)
+    # A chart redrawn at every refresh may be mid-replacement at one instant.
+    before = poll(lambda: picture(page, key), bool, timeout=10, every=0.3)
+    assert before is not None and not blank(before), f"no {what} while training"
+    changed = poll(lambda: pixels_changed(before, picture(page, key) or before),
+                   lambda n: n >= visible, timeout=20, every=0.5)
+    assert training(page), f"the run ended before a second look: {status(page)}"
+    assert changed >= visible, (
+        f"the {what} on screen did not change while training ({changed} pixels)")

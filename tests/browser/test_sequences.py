@@ -11,19 +11,12 @@ import pytest
 from engine.presets import encode_share, load_preset
 from tests.browser.helpers import (
     MAIN,
-    blank,
     button,
-    picture,
-    pixels_changed,
-    poll,
-    status,
-    training,
+    changes_while_training,
     wait_ready,
 )
 from tests.browser.test_vision import cut_texts, stop, tab
 from views.sequences import LESSON_PRESET, VIEWS
-
-VISIBLE_CHANGE = 20  # pixels; identical renders differ by none
 
 
 def open_sequences(browser: Any, url: str, query: str,  # noqa: ANN401
@@ -45,20 +38,7 @@ def test_attention_heatmaps_change_while_a_transformer_trains(app_server, browse
     page = open_sequences(browser, app_server.url, f"s={encode_share(spec)}")
     try:
         tab(page, "Attention")
-        head = "seq-attention-enc-0"
-        assert poll(lambda: picture(page, head), bool, timeout=20), (
-            "the first head's attention is not on screen before training")
-        button(page, "Train").click()
-        assert poll(lambda: training(page), bool, timeout=20), (
-            f"the page never said it was training; it showed: {status(page)}")
-        time.sleep(1.0)
-        before = poll(lambda: picture(page, head), bool, timeout=10, every=0.3)
-        assert before is not None and not blank(before), "no attention heatmap while training"
-        changed = poll(lambda: pixels_changed(before, picture(page, head) or before),
-                       lambda n: n >= VISIBLE_CHANGE, timeout=20, every=0.5)
-        assert training(page), f"the run ended before a second look: {status(page)}"
-        assert changed >= VISIBLE_CHANGE, (
-            f"the attention on screen did not change while training ({changed} pixels)")
+        changes_while_training(page, "seq-attention-enc-0", "first head's attention")
     finally:
         stop(page)
         page.close()

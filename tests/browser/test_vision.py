@@ -13,18 +13,13 @@ from engine.presets import encode_share, load_preset
 from tests.browser.helpers import (
     CUT_JS,
     MAIN,
-    blank,
     button,
-    picture,
-    pixels_changed,
+    changes_while_training,
     poll,
-    status,
-    training,
     wait_ready,
 )
 from views.vision import LESSON_PRESET
 
-VISIBLE_CHANGE = 20  # pixels; identical renders differ by none
 SIZES = [(1024, 768), (1400, 1000)]
 TABS = ("Test images", "Feature maps", "Filters", "Saliency")
 
@@ -79,21 +74,7 @@ def test_feature_maps_change_while_a_cnn_trains(app_server, browser) -> None:  #
     page = open_vision(browser, app_server.url, long_run())
     try:
         tab(page, "Feature maps")
-        first_map = "vision-map-conv1"
-        assert poll(lambda: picture(page, first_map), bool, timeout=20), (
-            "the first convolution's feature maps are not on screen before training")
-        button(page, "Train").click()
-        assert poll(lambda: training(page), bool, timeout=20), (
-            f"the page never said it was training; it showed: {status(page)}")
-        time.sleep(1.0)
-        # A chart redrawn at every refresh may be mid-replacement at one instant.
-        before = poll(lambda: picture(page, first_map), bool, timeout=10, every=0.3)
-        assert before is not None and not blank(before), "no feature maps while training"
-        changed = poll(lambda: pixels_changed(before, picture(page, first_map) or before),
-                       lambda n: n >= VISIBLE_CHANGE, timeout=20, every=0.5)
-        assert training(page), f"the run ended before a second look: {status(page)}"
-        assert changed >= VISIBLE_CHANGE, (
-            f"the feature maps on screen did not change while training ({changed} pixels)")
+        changes_while_training(page, "vision-map-conv1", "first convolution's feature maps")
     finally:
         stop(page)
         page.close()
