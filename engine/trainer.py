@@ -149,9 +149,8 @@ class Trainer:
         self._copy_per_epoch = (self.x_train.numel() * self.x_train.element_size()
                                 <= COPY_PER_EPOCH_BYTES)
         self._order: torch.Tensor | None = None
-        self.augment = self.exp.data.augment if self.data.image is not None else None
-        if self.augment is not None and not self.augment.active:
-            self.augment = None
+        augment = self.exp.data.augment
+        self.augment = augment if self.data.image is not None and augment.active else None
         # On the training device, so augmenting a batch never waits for the host.
         self._augment_gen = torch.Generator(device=self.device).manual_seed(seed)
         self.step = self.epoch = 0
@@ -294,8 +293,8 @@ class Trainer:
         goes back to it), ``target`` (the class to explain; None: the predicted one) and
         ``unit`` ((node id, channel, y, x) or None), and how a language model's samples are
         drawn: ``temperature`` and ``top_k`` (None: the probe's own). Probes that observe the
-        focus recompute
-        at once when the loop is idle, else on the training thread before its next step."""
+        focus recompute at once when the loop is idle, else on the training thread before
+        its next step (or as the run ends)."""
         unknown = set(changes) - set(self.focus)
         if unknown:
             raise ValueError(f"unknown focus setting {sorted(unknown)} (known: "
@@ -414,6 +413,8 @@ class Trainer:
             self.error = f"{type(e).__name__}: {e}"
         finally:
             try:
+                if self._focus_dirty:  # asked for while running; the run ended first
+                    self._refocus()
                 self._emit("run_end")
             except Exception as e:
                 self.error = self.error or f"{type(e).__name__} in a probe: {e}"
