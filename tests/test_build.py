@@ -200,3 +200,11 @@ def test_own_text_is_pasted_into_a_text_area_and_keeps_its_lines() -> None:
     assert session().draft is None, session().draft_issues
     params = session().exp.data.params
     assert params["source"] == "own" and params["text"].count("\n") == 400
+
+
+def test_the_architecture_shows_a_pooling_stride_as_it_acts() -> None:
+    exp = load_preset("cnn_lenet")
+    _, plan = check(exp)
+    text = " ".join(" ".join(map(str, t.text)) for t in architecture_figure(plan).data
+                    if getattr(t, "text", None) is not None)
+    assert "kernel 2, stride 2" in text and "stride 0" not in text

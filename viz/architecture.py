@@ -60,6 +60,8 @@ KEY_WORDS = {"units": "{v} units", "filters": "{v} filters", "kernel_size": "ker
 
 def _key_params(params: Mapping[str, Any]) -> str:
     """The parameters worth reading on the picture, short: "32 units, tanh"."""
+    if params.get("stride") == 0:  # pooling's stride 0 means "the window size": show that
+        params = {**params, "stride": params.get("kernel_size", 0)}
     return ", ".join(KEY_WORDS[k].format(v=v) for k, v in params.items()
                      if k in KEY_WORDS and v not in (None, "none"))
 
