@@ -28,10 +28,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LessonStep(Strict):
+    """One step of a lesson: what to read, an optional edit its button applies, and the
+    chart to watch afterwards."""
+
+    text: str = Field(max_length=2000)
+    button: str = Field("", max_length=80, description="The button's words; empty: no button.")
+    edit: dict[str, Any] = Field(
+        default_factory=dict, max_length=20,
+        description="Spec paths to new values, applied by the button (see engine/edits.py).")
+    watch: str = Field("", max_length=80, description="The chart to watch: a page path and "
+                       "chart name, e.g. 'inside/gradient_flow'.")
+
+
 class Meta(Strict):
     name: str = Field("Untitled", max_length=120)
     description: str = Field("", max_length=2000)
     lesson: str = Field("", max_length=8000, description="What to change and what to watch.")
+    steps: list[LessonStep] = Field(default_factory=list, max_length=30)
 
 
 class AugmentSpec(Strict):
@@ -108,6 +122,15 @@ class EarlyStoppingSpec(Strict):
     min_delta: float = Field(0.0, ge=0)
 
 
+class InitFrom(Strict):
+    """Start from a saved run's weights: nodes whose id and weight shapes match are copied,
+    the rest start fresh; frozen nodes are not trained (fine-tuning)."""
+
+    run: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The saved run's id.")
+    freeze: list[str] = Field(default_factory=list, max_length=256,
+                              description="Node ids whose weights stay as loaded.")
+
+
 class TrainSpec(Strict):
     task: TaskName | None = Field(None, description="Null: the data set's own kind.")
     loss: LossName | None = Field(None, description="Null: the task's usual loss.")
@@ -123,6 +146,7 @@ class TrainSpec(Strict):
     eval_every: int = Field(1, ge=1, le=10000, description="Epochs between train/test evals.")
     seed: int = Field(0, ge=0, le=2**31 - 1)
     device: Device = "auto"
+    init_from: InitFrom | None = Field(None, description="Null: fresh weights.")
 
 
 class ProbeSpec(Strict):

@@ -265,12 +265,17 @@ def current() -> Session:
     return s
 
 
+# Query parameters that are viewing choices beside the experiment, kept in the address:
+# presentation mode, language, hidden controls, the lesson step reached.
+VIEW_PARAMS = ("present", "lang", "hide", "step")
+
+
 def sync_url(s: Session) -> None:
     """Keep ``?s=`` equal to the experiment, so copying the address shares it."""
     share = s.share_string()
     if st.query_params.get("s") != share:
-        # The experiment is in s= now; other parameters (presentation mode) stay.
-        for key in [k for k in st.query_params if k != "present"]:
+        # The experiment is in s= now; the viewing choices stay.
+        for key in [k for k in st.query_params if k not in VIEW_PARAMS]:
             del st.query_params[key]
         st.query_params["s"] = share
 
