@@ -21,7 +21,7 @@ class PageInfo(NamedTuple):
 
 
 # The navigation's sections, in order (each page names its own).
-SECTIONS = ("Train and watch", "Vision", "Sequences", "Labs")
+SECTIONS = ("Course", "Train and watch", "Vision", "Sequences", "Labs", "Runs")
 
 
 PAGES = (
@@ -39,6 +39,12 @@ PAGES = (
     PageInfo("sequences.py", "Sequences", ":material/text_fields:", "sequences",
              ("attention", "hidden_states", "gates", "time_gradients", "token_predictions",
               "samples"), section="Sequences"),
+    PageInfo("gallery.py", "Gallery", ":material/collections_bookmark:", "gallery",
+             section="Course"),
+    PageInfo("compare.py", "Compare runs", ":material/compare:", "compare",
+             ("gradient_flow", "evaluation"), section="Runs"),
+    PageInfo("runs.py", "Saved runs", ":material/inventory_2:", "runs", section="Runs"),
+    PageInfo("export.py", "Export", ":material/download:", "export", section="Runs"),
     PageInfo("optimizer_race.py", "Optimizer race", ":material/route:", "optimizers",
              section="Labs"),
     PageInfo("backprop.py", "Back-propagation", ":material/device_hub:", "backprop",

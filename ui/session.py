@@ -61,6 +61,9 @@ class Session:
         self.notice: str | None = None  # shown once, e.g. why a link could not be opened
         self.last_seen = time.monotonic()
         self.lock = threading.RLock()
+        # Other parts' per-session state (comparison runs, the saved-runs owner...): anything
+        # here with a ``stop()`` is stopped when the session ends.
+        self.extras: dict[str, Any] = {}
         _SESSIONS.add(self)
 
     # the experiment -------------------------------------------------------------------
@@ -208,6 +211,9 @@ class Session:
         with self.lock:
             if self.trainer is not None:
                 self.trainer.stop()
+            for extra in self.extras.values():
+                if callable(getattr(extra, "stop", None)):
+                    extra.stop()
 
 
 def _issues_of(draft: dict[str, Any]) -> list[Issue]:
