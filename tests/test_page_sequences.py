@@ -3,8 +3,10 @@ few steps."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import session
@@ -99,3 +101,10 @@ def test_samples_follow_the_chosen_temperature_and_top_k() -> None:
     newest = trainer.snapshot().probes["samples"]["history"][-1]
     assert (newest["temperature"], newest["top_k"]) == (0.3, 5)  # sampled again at once
     assert "temperature 0.3, from the 5 likeliest tokens" in texts(at)
+    # The course notes' baseline beside the model, on the same test windows: the GRU has
+    # had one epoch, and already beats the best n-gram (a trigram at about 8.2).
+    metrics = {m.label: float(m.value) for m in at.metric}
+    model = metrics["This model's test perplexity"]
+    ngram = metrics["Best n-gram's test perplexity (n = 3)"]
+    assert ngram == pytest.approx(8.19, abs=0.01)
+    assert model == pytest.approx(math.exp(trainer.snapshot().final["test_loss"]), abs=0.01)

@@ -232,6 +232,7 @@ def draw_samples(snap: Snapshot) -> None:
     if found is None:
         waiting(t("Samples"))
         return
+    baseline_beside(snap, found)
     for sample in reversed(found["history"]):
         how = t("temperature {t}", t=f"{sample.get('temperature', 0.8):g}")
         if sample.get("top_k"):
@@ -239,6 +240,26 @@ def draw_samples(snap: Snapshot) -> None:
         st.markdown(t("**Step {step}** ({how}), from “{prompt}”:", step=sample["step"],
                       how=how, prompt=sample["prompt"]))
         st.code(sample["prompt"] + sample["text"], language=None, wrap_lines=True)
+
+
+def baseline_beside(snap: Snapshot, found: dict[str, Any]) -> None:
+    """The course notes' baseline beside the model: the n-gram's perplexity and its text."""
+    base = found.get("baseline")
+    if not base:
+        return
+    left, right = st.columns(2)
+    test_loss = snap.final.get("test_loss")
+    left.metric(t("This model's test perplexity"),
+                f"{np.exp(test_loss):.2f}" if test_loss is not None else "–",
+                help=t("e to the power of the test loss: as if the model hesitated between "
+                       "this many tokens at each step. Lower is better."))
+    right.metric(t("Best n-gram's test perplexity (n = {n})", n=base["n"]),
+                 f"{base['perplexity']:.2f}",
+                 help=t("Counting which token follows each run of n − 1 tokens in the "
+                        "training text, with add-one (Laplace) smoothing: the baseline a "
+                        "neural model has to beat."))
+    with st.expander(t("What the n-gram writes from the same prompt")):
+        st.code(found["prompt"] + base["text"], language=None, wrap_lines=True)
 
 
 def samples_tab(session: Session, trainer: Trainer) -> None:

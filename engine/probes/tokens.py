@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from engine.ngram import best_baseline
 from engine.params import Param
 from engine.probes.base import register
 from engine.probes.sequence_base import (
@@ -139,7 +140,25 @@ class Samples(FocusProbe):
             trainer))), "text": text, "temperature": float(opts["temperature"]),
                   "top_k": int(opts["top_k"])}
         return {"step": trainer.step, "index": int(trainer.focus["index"]), **sample,
-                "history": [*history, sample]}
+                "history": [*history, sample],
+                "baseline": self._baseline(trainer, prompt, int(opts["length"]))}
+
+    def _baseline(self, trainer: Trainer, prompt: torch.Tensor, length: int) -> dict[str, Any]:
+        """The n-gram model the neural one has to beat, counted once per data set: its test
+        perplexity and a text it writes from the same prompt."""
+        key = (id(trainer.data), [int(i) for i in prompt], length)
+        cached = getattr(self, "_ngram", None)
+        if cached is None or cached[0] != key:
+            vocab = vocab_of(trainer)
+            data = trainer.data
+            model, perplexity = best_baseline(data.x_train, data.y_train, data.x_test,
+                                              data.y_test, len(vocab))
+            rng = np.random.default_rng(trainer.exp.train.seed)
+            ids = model.sample([int(i) for i in prompt], length, rng)
+            cached = (key, {"n": model.n, "perplexity": perplexity,
+                            "text": "".join(vocab[i] for i in ids)})
+            self._ngram = cached
+        return cached[1]
 
 
 def language_model(trainer: Trainer) -> bool:
