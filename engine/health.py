@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.i18n import N_, t
+
 VANISH_RATIO = 1e-2
 EXPLODE_RATIO = 1e2
 EXPLODE_GROWTH = 1e3
@@ -38,6 +40,28 @@ MIN_RECORDINGS = 5  # gradient-flow recordings of this run before any verdict is
 NOT_MEASURED = "not_measured"
 # Dead and saturated units are causes of small gradients, so they outrank "vanishing".
 SEVERITY = ("healthy", "vanishing", "saturated", "dead", "exploding")
+
+# The verdicts' names as the pages show them (``t(v.verdict)``).
+VERDICT_NAMES = {
+    "healthy": N_("healthy"),
+    "vanishing": N_("vanishing"),
+    "exploding": N_("exploding"),
+    "dead": N_("dead"),
+    "saturated": N_("saturated"),
+    NOT_MEASURED: N_("not measured"),
+}
+
+# What the trainer says about a node that blew up (its ``nonfinite["what"]``), so the
+# catalogue carries them for ``t(what)`` above.
+TRAINER_WORDS = (N_("its weights are not finite"), N_("its output is not finite (overflow)"),
+                 N_("the loss is {loss}"),
+                 N_("the loss rose to {loss} (over {factor} times its start); the weights of "
+                    "{node} grew {growth}-fold"))
+
+
+def nonfinite_words(nonfinite: dict) -> str:
+    """What the trainer said about a blown-up run, in the reader's language."""
+    return t(nonfinite.get("what", N_("the loss diverged")), **nonfinite.get("what_args", {}))
 
 CURES = {
     "vanishing": ("relu", "he_init", "batchnorm", "residual"),
@@ -106,17 +130,18 @@ def assess(probes: dict[str, Any], nonfinite: dict[str, Any] | None = None) -> H
         ratio = float(recent[0] / out) if out > 0 else math.nan
         for i, node in enumerate(nodes):
             g = recent[i]
-            judge(node, "healthy", f"gradient norm {g:.2g}")
+            judge(node, "healthy", t("gradient norm {g}", g=f"{g:.2g}"))
             if not np.isfinite(grads[-WINDOW:, i]).all():
-                judge(node, "exploding", "its gradient is not finite")
+                judge(node, "exploding", t("its gradient is not finite"))
             elif first[i] > 0 and g > EXPLODE_GROWTH * first[i]:
-                judge(node, "exploding", f"its gradient grew {g / first[i]:.3g}-fold")
+                judge(node, "exploding", t("its gradient grew {x}-fold", x=f"{g / first[i]:.3g}"))
             elif i < len(nodes) - 1 and out > 0 and g > EXPLODE_RATIO * out:
-                judge(node, "exploding", f"its gradient is {g / out:.3g} times the output "
-                      "layer's")
+                judge(node, "exploding", t("its gradient is {x} times the output layer's",
+                                           x=f"{g / out:.3g}"))
             elif i < len(nodes) - 1 and out > 0 and g < VANISH_RATIO * out:
-                judge(node, "vanishing", "its gradient is zero" if g == 0 else
-                      f"its gradient is {out / g:.3g} times smaller than the output layer's")
+                judge(node, "vanishing", t("its gradient is zero") if g == 0 else
+                      t("its gradient is {x} times smaller than the output layer's",
+                        x=f"{out / g:.3g}"))
     acts = probes.get("activations")
     if acts and len(acts["steps"]):
         for node in acts["nodes"]:
@@ -124,12 +149,15 @@ def assess(probes: dict[str, Any], nonfinite: dict[str, Any] | None = None) -> H
             dead = _latest(acts["series"]["dead"][node])
             sat = _recent(acts["series"]["saturated"][node])
             if np.isfinite(dead) and dead > DEAD_SHARE:
-                judge(node, "dead", f"{dead:.0%} of its ReLU units never fire on a batch")
+                judge(node, "dead", t("{share} of its ReLU units never fire on a batch",
+                                      share=f"{dead:.0%}"))
             if np.isfinite(sat) and sat > SATURATED_SHARE:
-                judge(node, "saturated", f"{sat:.0%} of its outputs sit in the flat tails")
+                judge(node, "saturated", t("{share} of its outputs sit in the flat tails",
+                                           share=f"{sat:.0%}"))
     if nonfinite:
         node = nonfinite.get("node", "loss")
-        judge(node, "exploding", nonfinite.get("what", "the loss diverged"))
+        # The trainer words ``what`` in English (it runs in its own thread): translated here.
+        judge(node, "exploding", nonfinite_words(nonfinite))
     layers = tuple(LayerVerdict(n, v, r) for n, (v, r) in verdicts.items())
     worst = max((v.verdict for v in layers), key=SEVERITY.index, default="healthy")
     # Not finite is a fact, not a trend: it needs no minimum of recordings.

@@ -128,6 +128,11 @@ class Trainer:
         torch.manual_seed(seed)
         self.model = GraphModel(self.plan, image=self.data.image)
         init_model(self.model.layers, self.exp.model)
+        self.init_report = None  # fine-tuning: what a saved run's weights copied and froze
+        if tr.init_from is not None:  # before the parameters are collected: frozen stay out
+            from engine.pretrained import start_from
+
+            self.init_report = start_from(self.model.layers, tr.init_from)
         # Kept whole (not rebuilt on demand): building a model draws from torch's global
         # random state, which would change the dropout masks of the run being watched.
         self._pristine = copy.deepcopy(self.model)
@@ -582,26 +587,31 @@ class Trainer:
     def _nonfinite(self, xb: torch.Tensor, value: float) -> None:
         """Pause, and name the node that blew up: the first (in graph order) whose
         weights or output are not finite, else the one whose weights grew most."""
-        node, what = "loss", f"the loss is {value:.4g}"
+        # ``what`` is a sentence template and ``what_args`` its values, so a page can say
+        # it in its reader's language (engine.health.nonfinite_words).
+        node, what, args = "loss", "the loss is {loss}", {"loss": f"{value:.4g}"}
         if math.isfinite(value):
             growth = {n: v / max(self._start_norms.get(n, 1.0), 1e-12)
                       for n, v in self._node_norms().items()}
             if growth:
                 node = max(growth, key=growth.get)
-                what = (f"the loss rose to {value:.4g} (over {DIVERGE_FACTOR:.0f} times its start"
-                        f"); the weights of {node} grew {growth[node]:.3g}-fold")
+                what = ("the loss rose to {loss} (over {factor} times its start); the weights "
+                        "of {node} grew {growth}-fold")
+                args = {"loss": f"{value:.4g}", "factor": f"{DIVERGE_FACTOR:.0f}",
+                        "node": node, "growth": f"{growth[node]:.3g}"}
         with torch.no_grad():
             outs = self.model.sources(xb)
             for info in self.plan.nodes:
                 module = self.model.layers[info.id]
                 if any(not torch.isfinite(p).all() for p in module.parameters()):
-                    node, what = info.id, "its weights are not finite"
+                    node, what, args = info.id, "its weights are not finite", {}
                     break
                 outs[info.id] = module(*[outs[s] for s in info.inputs])
                 if not torch.isfinite(outs[info.id]).all():
-                    node, what = info.id, "its output is not finite (overflow)"
+                    node, what, args = info.id, "its output is not finite (overflow)", {}
                     break
-        self.nonfinite = {"step": self.step, "node": node, "what": what, "loss": value}
+        self.nonfinite = {"step": self.step, "node": node, "what": what, "what_args": args,
+                          "loss": value}
         self.status, self.stop_reason = PAUSED, "nonfinite"
         self._paused, self._budget = True, 0
         self._publish()

@@ -17,7 +17,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from engine.errors import Issue
-from engine.i18n import t
+from engine.health import nonfinite_words
+from engine.i18n import N_, t
 from engine.trainer import Snapshot
 from ui.present import presenting
 from ui.session import Session
@@ -25,9 +26,9 @@ from ui.words import issue_text
 from viz.axes import sig
 
 REASONS = {
-    "epochs": "Finished at step {step}: the epoch budget is used up.",
-    "early_stopping": "Finished at step {step}: the test loss stopped improving "
-                      "(early stopping).",
+    "epochs": N_("Finished at step {step}: the epoch budget is used up."),
+    "early_stopping": N_("Finished at step {step}: the test loss stopped improving "
+                      "(early stopping)."),
 }
 
 
@@ -173,7 +174,7 @@ def status_text(s: Snapshot) -> str:
         return t("Stopped at step {step}. Train starts a new run from the initial weights.",
                  step=s.step)
     if s.status == "finished":
-        return t(REASONS.get(s.stop_reason or "", "Finished at step {step}."), step=s.step)
+        return t(REASONS.get(s.stop_reason or "", N_("Finished at step {step}.")), step=s.step)
     if s.status == "ready":
         return t("Ready: press Train.")
     if s.status == "queued":
@@ -186,7 +187,7 @@ def status_text(s: Snapshot) -> str:
 
 def nonfinite_text(n: dict) -> str:
     """Why a run stopped on a non-finite or exploding loss, and what to do next."""
-    what = t(n["what"])
+    what = nonfinite_words(n)
     if n["node"] != "loss" and "loss" not in n["what"]:
         loss = n.get("loss")
         what = t("the loss became {loss}; in node {node}, {what}",

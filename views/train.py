@@ -10,6 +10,7 @@ from engine.trainer import Snapshot
 from ui.controls import lr_control, progress, run_controls, speed_control
 from ui.live import cached_figure, live, refresh_picker
 from ui.present import figure_height, presenting
+from ui.runs_panel import save_run_button
 from ui.session import current
 from viz.compare import optimizer_name
 from viz.curves import (
@@ -44,6 +45,8 @@ else:
             refresh_picker()
         log_axis = c[2].toggle(t("Log loss axis"), key="train-log")
         smoothing = c[3].slider(t("Smoothing"), 0.0, 0.99, 0.6, key="train-smooth")
+    # The whole page is drawn again when a run ends, so the button follows the run's state.
+    save_run_button(session, key="train-save-run")
 
 
 def sized(fig: object) -> object:
