@@ -1,4 +1,4 @@
-"""Command line: ``python -m engine run|validate|list|describe``."""
+"""Command line: ``python -m engine run|validate|list|describe|export``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import TextIO
 from engine.budget import ENV_SCALE
 from engine.data.download import ENV_DIR, reporting
 from engine.errors import Issue, SpecError
+from engine.export.cli import add_parser as add_export_parser
+from engine.export.cli import cmd_export
 from engine.presets import PRESET_DIR, list_presets, preset_path
 from engine.validate import load_experiment
 
@@ -122,8 +124,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if Path(f).name == "schema.json":
             print(f"{f}: skipped (the JSON Schema itself, not an experiment)")
             continue
-        if Path(f).name == "course.json":
-            print(f"{f}: skipped (the order of the presets, not an experiment)")
+        if Path(f).name in ("course.json", "curriculum.json"):
+            print(f"{f}: skipped (the course's outline, not an experiment)")
             continue
         try:
             load_experiment(Path(f))
@@ -262,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--json", action="store_true",
                    help='print {"nodes": [{"id", "type", "output_shape", "params", '
                    '"receptive_field"}]}')
+    add_export_parser(sub, [budget])
     args = ap.parse_args(argv)
     # The budget is read from the environment wherever a spec is checked; the flag sets it
     # for this command only (main may run inside a longer-lived process, such as a test).
@@ -273,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[ENV_DIR] = str(Path(args.data_dir).resolve())
     try:
         with reporting(_download_bar):
+            if args.cmd == "export":
+                return cmd_export(args, _resolve)
             return {"run": cmd_run, "validate": cmd_validate, "list": cmd_list,
                     "describe": cmd_describe}[args.cmd](args)
     except SpecError as e:
