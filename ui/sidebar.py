@@ -11,9 +11,11 @@ from engine.course import preset_title, presets_in_course_order
 from engine.errors import Issue, SpecError
 from engine.i18n import t
 from engine.presets import decode_share, load_preset
+from ui.hidden import hidden_controls, student_value
+from ui.lesson import lesson_panel
 from ui.present import present_switch
 from ui.session import Session, spec_json
-from ui.share import link_field
+from ui.share import link_field, share_dialog, view_params
 from ui.words import issues_text
 
 
@@ -24,8 +26,13 @@ def preset_titles() -> dict[str, str]:
 
 
 def share_link(session: Session) -> str:
+    """The experiment's long link, with the viewing choices; with hidden controls, the
+    student's form (the one to hand out)."""
     base = (st.context.url or "").split("?")[0]
-    return f"{base}?s={session.share_string()}"
+    extra = "".join(f"&{k}={v}" for k, v in view_params().items())
+    if hidden_controls():
+        extra += f"&hide={student_value()}"
+    return f"{base}?s={session.share_string()}{extra}"
 
 
 def sidebar(session: Session) -> None:
@@ -34,7 +41,7 @@ def sidebar(session: Session) -> None:
         present_switch()
 
         titles = preset_titles()
-        name = st.selectbox(t("Preset"), list(titles), format_func=titles.get,
+        name = st.selectbox(t("Preset"), list(titles), format_func=lambda n: t(titles[n]),
                             index=None, placeholder=t("Open a preset…"), key="np-preset")
         if name and st.button(t("Open preset"), key="np-open-preset"):
             _opened(session.open(load_preset(name)))
@@ -52,6 +59,9 @@ def sidebar(session: Session) -> None:
         st.markdown(f"**{t('Share')}**")
         st.caption(t("The address bar always holds this experiment; so does this link."))
         link_field(share_link(session), t("Copy link"))
+        if st.button(t("Short link and QR code"), key="np-share", icon=":material/qr_code_2:",
+                     width="stretch"):
+            share_dialog(session)
         st.download_button(t("Download JSON"), spec_json(session.exp),
                            file_name=file_name(session.title), mime="application/json",
                            key="np-download", width="stretch")
@@ -75,19 +85,20 @@ def about(session: Session) -> None:
     st.markdown(f"**{session.title}**")
     if not session.edited:
         if meta.description:
-            st.caption(meta.description)
+            st.caption(t(meta.description))
         if meta.lesson:
             with st.expander(t("Lesson: what to change, what to watch")):
-                st.write(meta.lesson)
-        return
-    origin = session.origin.meta
-    if origin.lesson or origin.description:
-        with st.expander(t("Lesson of {name} (the experiment has been edited since)",
-                           name=origin.name)):
-            if origin.description:
-                st.caption(origin.description)
-            if origin.lesson:
-                st.write(origin.lesson)
+                st.write(t(meta.lesson))
+    else:
+        origin = session.origin.meta
+        if origin.lesson or origin.description:
+            with st.expander(t("Lesson of {name} (the experiment has been edited since)",
+                               name=t(origin.name))):
+                if origin.description:
+                    st.caption(t(origin.description))
+                if origin.lesson:
+                    st.write(t(origin.lesson))
+    lesson_panel(session)
 
 
 def _opened(issues: list[Issue]) -> None:
