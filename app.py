@@ -20,6 +20,9 @@ st.set_page_config(page_title="Neural Playground", page_icon=":material/neurolog
                    layout="wide")
 
 from engine.i18n import t  # noqa: E402
+from ui.hidden import controls_panel, hide_controls  # noqa: E402
+from ui.language import use_session_language  # noqa: E402
+from ui.lesson import lesson_panel  # noqa: E402
 from ui.pages import PAGES, SECTIONS  # noqa: E402
 from ui.present import apply_presentation, keep_in_url, present_switch, presenting  # noqa: E402
 from ui.session import Session, current, sync_url  # noqa: E402
@@ -78,6 +81,7 @@ def draft_banner(session: Session, build: st.Page, here: st.Page) -> None:
 
 
 def main() -> None:
+    use_session_language()  # first: everything below is drawn in the session's language
     freeze_startup_objects()
     confine_csv_files()
     trace_trainers()
@@ -94,9 +98,11 @@ def main() -> None:
                 for s in SECTIONS}
     # Presenting hides the sidebar, so the pages are listed in the top bar instead.
     nav = st.navigation({k: v for k, v in sections.items() if v},
-                        position="top" if presenting() else "sidebar")
+                        position="top" if presenting() else "sidebar", expanded=True)
+    hide_controls()  # before anything a teacher may have hidden is drawn
     if presenting():
         present_switch()
+        lesson_panel(session, top=True)
     else:
         sidebar(session)
     if session.notice:
@@ -104,6 +110,8 @@ def main() -> None:
         session.notice = None
     draft_banner(session, next(p for p in pages if p.url_path == "build"), nav)
     nav.run()
+    if not presenting():
+        controls_panel()
     sync_url(session)
     keep_in_url()
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from engine.data.base import DataBundle
 from engine.errors import Issue, SpecError
 from engine.graph import Plan
+from engine.i18n import language, t
 from engine.tasks.supervised import EVAL_CHUNK
 
 # A small classroom server (a few GB shared by a class): every preset stays far below
@@ -64,8 +65,8 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         # A misconfigured server should say so, not run without limits.
-        raise ValueError(f"the environment variable {name} must be a positive number, "
-                         f"got {text!r}")
+        raise ValueError(t("the environment variable {name} must be a positive number, got "
+                           "{value}", name=name, value=repr(text)))
     return value
 
 
@@ -112,27 +113,30 @@ def budget_issues(cost: Cost, limits: Limits) -> list[Issue]:
     issues = []
     if cost.params > limits.params:
         node, n = cost.largest_params
-        issues.append(Issue("model", f"the model has {count_words(cost.params)} parameters, "
-                            f"over this server's limit of {count_words(limits.params)} (the "
-                            f"largest layer is {node} with {count_words(n)}); use fewer or "
-                            "smaller layers", OVER_BUDGET))
+        issues.append(Issue("model", t(
+            "the model has {count} parameters, over this server's limit of {limit} (the largest "
+            "layer is {node} with {largest}); use fewer or smaller layers",
+            count=count_words(cost.params), limit=count_words(limits.params), node=node,
+            largest=count_words(n)), OVER_BUDGET))
     limit = limits.activation_mb * MB
     if cost.batch_bytes > limit:
         node, b = cost.largest_batch
-        issues.append(Issue("model", f"training one batch needs about "
-                            f"{size_words(cost.batch_bytes)} for the layers' outputs, over "
-                            f"this server's limit of {size_words(limit)} (the largest is "
-                            f"{node} with {size_words(b)}); use a smaller batch size or "
-                            "smaller layers", OVER_BUDGET))
+        issues.append(Issue("model", t(
+            "training one batch needs about {size} for the layers' outputs, over this server's "
+            "limit of {limit} (the largest is {node} with {largest}); use a smaller batch size "
+            "or smaller layers", size=size_words(cost.batch_bytes), limit=size_words(limit),
+            node=node, largest=size_words(b)), OVER_BUDGET))
     elif cost.eval_bytes > limit:
-        issues.append(Issue("model", f"scoring the test set ({cost.eval_rows} rows at a time) "
-                            f"needs about {size_words(cost.eval_bytes)} for the layers' "
-                            f"outputs, over this server's limit of {size_words(limit)}; use "
-                            "smaller layers", OVER_BUDGET))
+        issues.append(Issue("model", t(
+            "scoring the test set ({rows} rows at a time) needs about {size} for the layers' "
+            "outputs, over this server's limit of {limit}; use smaller layers",
+            rows=cost.eval_rows, size=size_words(cost.eval_bytes), limit=size_words(limit)),
+            OVER_BUDGET))
     if cost.data_bytes > limits.data_mb * MB:
-        issues.append(Issue("data", f"the data set takes {size_words(cost.data_bytes)}, over "
-                            f"this server's limit of {size_words(limits.data_mb * MB)}; use "
-                            "fewer rows or columns", OVER_BUDGET))
+        issues.append(Issue("data", t(
+            "the data set takes {size}, over this server's limit of {limit}; use fewer rows or "
+            "columns", size=size_words(cost.data_bytes), limit=size_words(limits.data_mb * MB)),
+            OVER_BUDGET))
     return issues
 
 
@@ -151,11 +155,14 @@ def _three_digits(v: float) -> float:
 
 
 def count_words(n: float) -> str:
-    """1661370370 -> '1.66 billion' (three meaningful digits); under a million, 12,345."""
-    for size, word in ((1e9, "billion"), (1e6, "million")):
+    """1661370370 -> '1.66 billion' (three meaningful digits); under a million, 12,345.
+    Chinese counts in 万 (ten thousand) and 亿 (a hundred million) instead."""
+    units = (((1e8, "亿"), (1e4, "万")) if language() == "zh"
+             else ((1e9, " billion"), (1e6, " million")))
+    for size, word in units:
         v = _three_digits(n / size)
         if v >= 1:
-            return f"{v:g} {word}"
+            return f"{v:g}{word}"
     return f"{round(n):,}"
 
 
@@ -165,4 +172,4 @@ def size_words(n_bytes: float) -> str:
         v = _three_digits(n_bytes / size)
         if v >= 1:
             return f"{v:g} {unit}"
-    return f"{int(n_bytes)} bytes"
+    return t("{n} bytes", n=int(n_bytes))

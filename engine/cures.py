@@ -10,6 +10,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from engine.i18n import N_
+
 Spec = dict[str, Any]
 SATURATING = ("sigmoid", "tanh")
 
@@ -126,12 +128,12 @@ def residual(spec: Spec) -> Spec:
 
 
 CURE_ACTIONS: dict[str, tuple[str, Callable[[Spec], Spec]]] = {
-    "relu": ("Switch to ReLU", to_relu),
-    "leaky_relu": ("Switch to leaky ReLU", to_leaky_relu),
-    "he_init": ("He initialisation", he_init),
-    "xavier_init": ("Xavier initialisation", xavier_init),
-    "batchnorm": ("Add batch normalisation", batchnorm),
-    "residual": ("Add residual connections", residual),
-    "clip": ("Clip gradients (norm 1)", clip),
-    "lower_lr": ("Lower the learning rate 10x", lower_lr),
+    "relu": (N_("Switch to ReLU"), to_relu),
+    "leaky_relu": (N_("Switch to leaky ReLU"), to_leaky_relu),
+    "he_init": (N_("He initialisation"), he_init),
+    "xavier_init": (N_("Xavier initialisation"), xavier_init),
+    "batchnorm": (N_("Add batch normalisation"), batchnorm),
+    "residual": (N_("Add residual connections"), residual),
+    "clip": (N_("Clip gradients (norm 1)"), clip),
+    "lower_lr": (N_("Lower the learning rate 10x"), lower_lr),
 }

@@ -6,6 +6,8 @@ import os
 
 import torch
 
+from engine.i18n import t
+
 
 def available_devices() -> list[str]:
     found = ["cpu"]
@@ -22,8 +24,9 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device(next(d for d in ("cuda", "mps", "cpu") if d in have))
     if name not in have:
-        raise ValueError(f"train.device: {name} is not available on this machine "
-                         f"(available: {', '.join(have)}); choose auto or cpu")
+        raise ValueError(t("train.device: {device} is not available on this machine "
+                           "(available: {available}); choose auto or cpu", device=name,
+                           available=", ".join(have)))
     return torch.device(name)
 
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from engine.i18n import t
+
 
 def model_max_length(model: nn.Module) -> int | None:
     """The sequence length a graph model was planned for (None: unknown)."""
@@ -43,7 +45,7 @@ def generate(model: nn.Module, prompt: Sequence[int] | torch.Tensor, n: int,
     with learned positions knows no position beyond it."""
     ids = [int(i) for i in prompt]
     if not ids:
-        raise ValueError("the prompt needs at least one token")
+        raise ValueError(t("the prompt needs at least one token"))
     limit = max_length or model_max_length(model)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     was_training = model.training

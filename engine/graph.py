@@ -15,6 +15,7 @@ from torch import nn
 
 from engine.data.images import ImageInfo, normalise
 from engine.errors import Issue, SpecError
+from engine.i18n import t
 from engine.layers import LAYERS, Shape, ShapeError
 from engine.params import resolve_params
 from engine.spec import ModelSpec
@@ -82,12 +83,14 @@ def plan_model(model: ModelSpec, input_shape: Shape,
     index = {}
     for i, n in enumerate(specs):
         if n.id in sources:
-            issues.append(Issue(node_path(i, n.id), f"{n.id!r} is reserved for the data; rename "
-                                "this node", "reserved_id"))
+            issues.append(Issue(node_path(i, n.id), t("{id} is reserved for the data; rename "
+                                                      "this node", id=repr(n.id)),
+                                "reserved_id"))
         elif n.id in index:
-            issues.append(Issue(node_path(i, n.id), f"id {n.id!r} is already used by "
-                                f"model.nodes[{index[n.id]}]; give each node its own id",
-                                "duplicate_id"))
+            issues.append(Issue(node_path(i, n.id), t("id {id} is already used by "
+                                                      "model.nodes[{index}]; give each node its "
+                                                      "own id", id=repr(n.id),
+                                                      index=index[n.id]), "duplicate_id"))
         else:
             index[n.id] = i
     if issues:
@@ -112,15 +115,16 @@ def plan_model(model: ModelSpec, input_shape: Shape,
             params[n.id] = values
             if len(ins) < lt.min_inputs or (lt.max_inputs is not None
                                             and len(ins) > lt.max_inputs):
-                want = (f"at least {lt.min_inputs}" if lt.max_inputs is None
-                        else f"exactly {lt.min_inputs}")
-                issues.append(Issue(path, f"{n.type} takes {want} input(s), got {len(ins)}; "
-                                    "set its inputs", "input_count"))
+                want = (t("{type} takes at least {n} input(s), got {got}; set its inputs",
+                          type=n.type, n=lt.min_inputs, got=len(ins)) if lt.max_inputs is None
+                        else t("{type} takes exactly {n} input(s), got {got}; set its inputs",
+                               type=n.type, n=lt.min_inputs, got=len(ins)))
+                issues.append(Issue(path, want, "input_count"))
         for src in ins:
             if src not in sources and src not in index:
                 known = ", ".join([INPUT, *parts, *index])
-                issues.append(Issue(path, f"input {src!r} does not exist (known ids: {known})",
-                                    "unknown_input"))
+                issues.append(Issue(path, t("input {src} does not exist (known ids: {known})",
+                                            src=repr(src), known=known), "unknown_input"))
             else:
                 g.add_edge(src, n.id)
         if issues and issues[-1].path == path:
@@ -129,8 +133,9 @@ def plan_model(model: ModelSpec, input_shape: Shape,
     try:
         cycle = nx.find_cycle(g)
         ids = " -> ".join([e[0] for e in cycle] + [cycle[0][0]])
-        raise SpecError([*issues, Issue("model.nodes", f"the nodes {ids} form a cycle; a node "
-                                        "may only read nodes that come before it", "cycle")])
+        raise SpecError([*issues, Issue("model.nodes", t(
+            "the nodes {ids} form a cycle; a node may only read nodes that come before it",
+            ids=ids), "cycle")])
     except nx.NetworkXNoCycle:
         pass
 
@@ -140,10 +145,11 @@ def plan_model(model: ModelSpec, input_shape: Shape,
     # An input that names no node may be meant for a node that now looks unused.
     dangling = any(i.code == "unknown_input" for i in issues)
     for sid in [] if dangling else sinks[:-1]:
-        issues.append(Issue(node_path(index[sid], sid), "its output is never used; feed it "
-                            "into a later node or remove it", "unused_node"))
+        issues.append(Issue(node_path(index[sid], sid), t("its output is never used; feed it "
+                                                          "into a later node or remove it"),
+                            "unused_node"))
     if all(g.out_degree(s) == 0 for s in sources):
-        issues.append(Issue("model.nodes", "no node reads the input", "no_input"))
+        issues.append(Issue("model.nodes", t("no node reads the input"), "no_input"))
 
     shapes: dict[str, Shape] = {INPUT: tuple(input_shape)} | {
         name: part_shape(tuple(input_shape), span) for name, span in parts.items()}
@@ -158,11 +164,13 @@ def plan_model(model: ModelSpec, input_shape: Shape,
             out = tuple(int(d) for d in lt.infer(params[nid], in_shapes))
         except ShapeError as e:
             got = ", ".join(f"{s} {list(shapes[s])}" for s in inputs[nid])
-            issues.append(Issue(node_path(i, nid), f"{e} (inputs: {got})", "shape"))
+            issues.append(Issue(node_path(i, nid), t("{problem} (inputs: {inputs})",
+                                                     problem=e, inputs=got), "shape"))
             continue
         if any(d < 1 for d in out):
-            issues.append(Issue(node_path(i, nid), f"output shape {list(out)} is empty; "
-                                "the input is too small for this layer", "shape"))
+            issues.append(Issue(node_path(i, nid), t("output shape {shape} is empty; the input "
+                                                     "is too small for this layer",
+                                                     shape=list(out)), "shape"))
             continue
         shapes[nid] = out
         with torch.device("meta"):

@@ -13,6 +13,8 @@ import math
 import numpy as np
 import torch
 
+from engine.i18n import t
+
 
 def _array(a: np.ndarray | torch.Tensor) -> np.ndarray:
     return a.cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
@@ -21,12 +23,13 @@ def _array(a: np.ndarray | torch.Tensor) -> np.ndarray:
 class NGram:
     def __init__(self, n: int, vocab_size: int) -> None:
         if n < 1:
-            raise ValueError("an n-gram model needs n of at least 1")
+            raise ValueError(t("an n-gram model needs n of at least 1"))
         if vocab_size < 1:
-            raise ValueError("the vocabulary is empty")
+            raise ValueError(t("the vocabulary is empty"))
         # Keys pack a context and the next token into one int64; refuse what would overflow.
         if (n - 1) * math.log2(vocab_size + 1) + math.log2(vocab_size) >= 62:
-            raise ValueError(f"a {n}-gram over {vocab_size} tokens is too large; lower n")
+            raise ValueError(t("a {n}-gram over {vocab} tokens is too large; lower n", n=n,
+                               vocab=vocab_size))
         self.n, self.vocab_size = n, vocab_size
         self._keys = np.zeros(0, np.int64)  # sorted (context, next) keys
         self._counts = np.zeros(0, np.int64)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import torch
 
+from engine.i18n import t
 from engine.spec import OptimizerSpec, ScheduleSpec
 
 
@@ -48,7 +49,7 @@ def make_optimizer(spec: OptimizerSpec,
     if o.name == "adamw":
         return torch.optim.AdamW(params, lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps,
                                  weight_decay=o.weight_decay, foreach=True)
-    raise ValueError(f"train.optimizer.name: unknown optimizer {o.name!r}")
+    raise ValueError(t("train.optimizer.name: unknown optimizer {name}", name=repr(o.name)))
 
 
 # Schedules shaped over the whole run: they need its length, so a run without an epoch
@@ -62,7 +63,8 @@ def lr_factor(s: ScheduleSpec, step: int, steps_per_epoch: int,
     None for a run without an epoch budget."""
     epoch = step / max(steps_per_epoch, 1)
     if s.name in NEEDS_RUN_LENGTH and total_steps is None:
-        raise ValueError(f"train.schedule: {s.name} needs the run's length; set train.epochs")
+        raise ValueError(t("train.schedule: {name} needs the run's length; set train.epochs",
+                           name=s.name))
     progress = min(step / max(total_steps or 1, 1), 1.0)
     if s.name == "constant":
         return 1.0
@@ -78,4 +80,4 @@ def lr_factor(s: ScheduleSpec, step: int, steps_per_epoch: int,
             return 1 / 25 + (1 - 1 / 25) * (1 - math.cos(math.pi * progress / s.warmup)) / 2
         rest = (progress - s.warmup) / max(1 - s.warmup, 1e-9)
         return 1e-4 + (1 - 1e-4) * (1 + math.cos(math.pi * rest)) / 2
-    raise ValueError(f"train.schedule.name: unknown schedule {s.name!r}")
+    raise ValueError(t("train.schedule.name: unknown schedule {name}", name=repr(s.name)))

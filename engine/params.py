@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.i18n import t
+
 
 @dataclass(frozen=True)
 class Param:
@@ -30,33 +32,39 @@ class Param:
             return None
         if self.kind is bool:
             if not isinstance(value, bool):
-                raise ValueError(f"{self.name} must be true or false, got {value!r}")
+                raise ValueError(t("{name} must be true or false, got {value}", name=self.name,
+                                   value=repr(value)))
             return value
         if isinstance(value, float) and not math.isfinite(value):  # JSON reads Infinity, NaN
-            raise ValueError(f"{self.name} must be a finite number, got {value!r}")
+            raise ValueError(t("{name} must be a finite number, got {value}", name=self.name,
+                               value=repr(value)))
         if self.kind is int:
             if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-                raise ValueError(f"{self.name} must be a whole number, got {value!r}")
+                raise ValueError(t("{name} must be a whole number, got {value}", name=self.name,
+                                   value=repr(value)))
             value = int(value)
         elif self.kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{self.name} must be a number, got {value!r}")
+                raise ValueError(t("{name} must be a number, got {value}", name=self.name,
+                                   value=repr(value)))
             value = float(value)
         elif self.kind is str and not isinstance(value, str):
-            raise ValueError(f"{self.name} must be text, got {value!r}")
+            raise ValueError(t("{name} must be text, got {value}", name=self.name,
+                               value=repr(value)))
         if self.choices is not None and value not in self.choices:
             options = ", ".join(str(c) for c in self.choices)
-            raise ValueError(f"{self.name} must be one of {options}; got {value!r}")
+            raise ValueError(t("{name} must be one of {options}; got {value}", name=self.name,
+                               options=options, value=repr(value)))
         lo, hi = self.min, self.max
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ValueError(
-                f"{self.name} must be between {_fmt(lo)} and {_fmt(hi)}, got {value!r}")
+            raise ValueError(t("{name} must be between {lo} and {hi}, got {value}",
+                               name=self.name, lo=_fmt(lo), hi=_fmt(hi), value=repr(value)))
         return value
 
 
 def _fmt(x: float | None) -> str:
     if x is None:
-        return "any"
+        return t("any")
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
@@ -67,8 +75,9 @@ def resolve_params(decl: Sequence[Param], given: Mapping[str, Any]) -> tuple[dic
     problems: list[str] = []
     for key in given:
         if key not in known:
-            names = ", ".join(known) or "none"
-            problems.append(f"unknown parameter {key!r} (known: {names})")
+            names = ", ".join(known) or t("none")
+            problems.append(t("unknown parameter {key} (known: {names})", key=repr(key),
+                              names=names))
     for p in decl:
         try:
             values[p.name] = p.check(given[p.name]) if p.name in given else p.default

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Issue, SpecError
+from engine.i18n import t
 from engine.share_words import SHARE_DICTIONARY
 from engine.spec import Experiment, json_schema, sparse_dict
 from engine.validate import load_experiment
@@ -38,8 +39,9 @@ def _compact(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-# Files in presets/ that are not experiments: the JSON Schema, the course's preset order.
-NOT_PRESETS = ("schema.json", "course.json")
+# Files in presets/ that are not experiments: the JSON Schema, the course's preset order,
+# the curriculum's concepts and the presets covering them.
+NOT_PRESETS = ("schema.json", "course.json", "curriculum.json")
 
 
 def list_presets(folder: Path = PRESET_DIR) -> list[str]:
@@ -48,8 +50,10 @@ def list_presets(folder: Path = PRESET_DIR) -> list[str]:
 
 def preset_path(name: str, folder: Path = PRESET_DIR) -> Path:
     if name not in list_presets(folder):
-        raise SpecError(Issue("preset", f"no preset named {name!r} (available: "
-                              f"{', '.join(list_presets(folder))})", "unknown_preset"))
+        raise SpecError(Issue("preset", t("no preset named {name} (available: {available})",
+                                          name=repr(name),
+                                          available=", ".join(list_presets(folder))),
+                              "unknown_preset"))
     return folder / f"{name}.json"
 
 
@@ -95,15 +99,16 @@ def decode_share(text: str) -> dict[str, Any]:
     """The spec dict inside a share string (np2: the differences from the defaults, which
     ``load_experiment`` fills in; np1: the full form); a tampered or truncated one is a
     SpecError."""
-    bad = "the share link is damaged or incomplete; copy the whole link again"
+    bad = t("the share link is damaged or incomplete; copy the whole link again")
     text = (text or "").strip()
     if len(text) > MAX_SHARE:
-        raise SpecError(Issue("share", f"the share link is too long (over {MAX_SHARE} "
-                              "characters)", "share_too_long"))
+        raise SpecError(Issue("share", t("the share link is too long (over {n} characters)",
+                                         n=MAX_SHARE), "share_too_long"))
     prefix = text[:len(SHARE_PREFIX)]
     if prefix not in _SHARE_DICTS:
-        raise SpecError(Issue("share", f"not a Neural Playground link (it should start with "
-                              f"{SHARE_PREFIX!r})", "share_prefix"))
+        raise SpecError(Issue("share", t("not a Neural Playground link (it should start with "
+                                         "{prefix})", prefix=repr(SHARE_PREFIX)),
+                              "share_prefix"))
     body = text[len(prefix):]
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.graph import INPUT, NodeInfo, Plan
+from engine.i18n import N_
 from engine.layers import LAYERS
 from engine.layers.base import Window
 
@@ -155,10 +156,10 @@ def field_rows(plan: Plan) -> list[dict[str, Any]]:
 
 # Stacks of 3x3 layers that grow their fields differently: what the page compares.
 GROWTH = {
-    "plain": "3x3 convolutions, stride 1",
-    "dilated": "3x3 convolutions, dilation 1, 2, 4, 8, ...",
-    "strided": "3x3 convolutions, stride 2",
-    "pooled": "3x3 convolution then 2x2 pooling, repeated",
+    "plain": N_("3x3 convolutions, stride 1"),
+    "dilated": N_("3x3 convolutions, dilation 1, 2, 4, 8, ..."),
+    "strided": N_("3x3 convolutions, stride 2"),
+    "pooled": N_("3x3 convolution then 2x2 pooling, repeated"),
 }
 
 

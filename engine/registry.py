@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeVar
 
+from engine.i18n import t
+
 
 class Named(Protocol):
     name: str
@@ -16,7 +18,7 @@ T = TypeVar("T", bound=Named)
 
 class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
-        self.kind = kind
+        self.kind = kind  # marked with N_ by the caller: translated when a message names it
         self._items: dict[str, T] = {}
 
     def register(self, item: T) -> T:
@@ -34,8 +36,12 @@ class Registry(Generic[T]):
     def unknown(self, name: str) -> str:
         """The message for an unknown name, with the closest known names."""
         close = difflib.get_close_matches(str(name), self._items, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        return f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self._items)})"
+        known = ", ".join(self._items)
+        if close:
+            return t("unknown {kind} {name}; did you mean {close}? (known: {known})",
+                     kind=t(self.kind), name=repr(name), close=", ".join(close), known=known)
+        return t("unknown {kind} {name} (known: {known})", kind=t(self.kind), name=repr(name),
+                 known=known)
 
     def sort(self, key: Callable[[T], object]) -> None:
         """Reorder the items (stable), e.g. so lists read as a course rather than in the

@@ -6,6 +6,7 @@ A spec that passes here can be trained; a bad one never reaches the trainer.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from engine.data.base import DataBundle
 from engine.device import available_devices
 from engine.errors import Issue, SpecError
 from engine.graph import Plan, plan_model
+from engine.i18n import N_, t
 from engine.params import resolve_params
 from engine.spec import SCHEMA_VERSION, Experiment
 
@@ -29,16 +31,19 @@ def read_json(path: str | Path) -> dict[str, Any]:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(Issue("", f"{p.name}: file not found", "not_found")) from None
+        raise SpecError(Issue("", t("{file}: file not found", file=p.name), "not_found")) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(Issue("", f"{p.name}: cannot be read ({e})", "unreadable")) from None
+        raise SpecError(Issue("", t("{file}: cannot be read ({error})", file=p.name, error=e),
+                               "unreadable")) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise SpecError(Issue("", f"{p.name}: not valid JSON at line {e.lineno}, column "
-                              f"{e.colno}: {e.msg}", "bad_json")) from None
+        raise SpecError(Issue("", t("{file}: not valid JSON at line {line}, column {column}: "
+                                    "{error}", file=p.name, line=e.lineno, column=e.colno,
+                                    error=e.msg), "bad_json")) from None
     if not isinstance(data, dict):
-        raise SpecError(Issue("", f"{p.name}: an experiment is a JSON object", "bad_json"))
+        raise SpecError(Issue("", t("{file}: an experiment is a JSON object", file=p.name),
+                              "bad_json"))
     return data
 
 
@@ -46,16 +51,19 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     """Bring an older spec up to the current schema, or refuse it by name."""
     version = data.get("schema")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise SpecError(Issue("schema", f"must be the schema version number (this app writes "
-                              f"{SCHEMA_VERSION}), got {version!r}", "schema_version"))
+        raise SpecError(Issue("schema", t("must be the schema version number (this app writes "
+                                          "{current}), got {version}", current=SCHEMA_VERSION,
+                                          version=repr(version)), "schema_version"))
     if version > SCHEMA_VERSION:
-        raise SpecError(Issue("schema", f"version {version} is newer than this app understands "
-                              f"(up to {SCHEMA_VERSION}); update Neural Playground",
+        raise SpecError(Issue("schema", t("version {version} is newer than this app "
+                                          "understands (up to {current}); update Neural "
+                                          "Playground", version=version, current=SCHEMA_VERSION),
                               "schema_version"))
     while version < SCHEMA_VERSION:
         if version not in MIGRATIONS:
-            raise SpecError(Issue("schema", f"version {version} is no longer supported (this "
-                                  f"app reads version {SCHEMA_VERSION})", "schema_version"))
+            raise SpecError(Issue("schema", t("version {version} is no longer supported (this "
+                                              "app reads version {current})", version=version,
+                                              current=SCHEMA_VERSION), "schema_version"))
         data = MIGRATIONS[version](data)
         version = data["schema"]
     return data
@@ -68,19 +76,56 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
+# Pydantic speaks English only: its usual errors as sentences the catalogue translates.
+# A template is used only when pydantic's own English (adapted below) reads as it, its
+# placeholders filled from that text (so numbers keep pydantic's formatting); a message
+# pydantic words differently keeps pydantic's words.
+PYDANTIC_WORDS = {
+    "greater_than": N_("must be greater than {gt}, got {input}"),
+    "greater_than_equal": N_("must be greater than or equal to {ge}, got {input}"),
+    "less_than": N_("must be less than {lt}, got {input}"),
+    "less_than_equal": N_("must be less than or equal to {le}, got {input}"),
+    "literal_error": N_("must be {expected}, got {input}"),
+    "int_type": N_("must be a valid integer, got {input}"),
+    "int_parsing": N_("must be a valid integer, unable to parse string as an integer, "
+                      "got {input}"),
+    "int_from_float": N_("must be a valid integer, got a number with a fractional part, "
+                         "got {input}"),
+    "float_type": N_("must be a valid number, got {input}"),
+    "float_parsing": N_("must be a valid number, unable to parse string as a number, "
+                        "got {input}"),
+    "finite_number": N_("must be a finite number, got {input}"),
+    "bool_type": N_("must be a valid boolean, got {input}"),
+    "bool_parsing": N_("must be a valid boolean, unable to interpret input, got {input}"),
+    "string_type": N_("must be a valid string, got {input}"),
+    "string_pattern_mismatch": N_("must match pattern '{pattern}', got {input}"),
+    "string_too_long": N_("must have at most {max_length} characters, got {input}"),
+    "list_type": N_("must be a valid list, got {input}"),
+    "dict_type": N_("must be a valid dictionary, got {input}"),
+}
+
+
+def _pydantic_message(e: Any) -> str:
+    if e["type"] == "extra_forbidden":
+        return t("unknown field; remove it or check its spelling")
+    if e["type"] == "missing":
+        return t("is required")
+    english = e["msg"].replace("Input should be", "must be").replace("String should", "must")
+    english += f", got {e['input']!r}"
+    template = PYDANTIC_WORDS.get(e["type"])
+    found = template and re.fullmatch(_pattern(template), english, re.DOTALL)
+    return t(template, **found.groupdict()) if found else english
+
+
+def _pattern(template: str) -> str:
+    """A regular expression matching ``template`` with each {name} captured."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*?)"
+                   for i, p in enumerate(parts))
+
+
 def pydantic_issues(err: ValidationError) -> list[Issue]:
-    issues = []
-    for e in err.errors():
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field; remove it or check its spelling"
-        elif e["type"] == "missing":
-            msg = "is required"
-        else:
-            msg = msg.replace("Input should be", "must be").replace("String should", "must")
-            msg += f", got {e['input']!r}"
-        issues.append(Issue(_loc(e["loc"]), msg, e["type"]))
-    return issues
+    return [Issue(_loc(e["loc"]), _pydantic_message(e), e["type"]) for e in err.errors()]
 
 
 def check(exp: Experiment) -> tuple[DataBundle, Plan]:
@@ -97,27 +142,32 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
     task_name = tr.task or data.kind
     task_type = TASKS.get(task_name)
     if data.kind not in task_type.kinds:
-        issues.append(Issue("train.task", f"{task_name} cannot train on {exp.data.name}, which "
-                            f"is a {data.kind} data set; set task to {data.kind}", "task_kind"))
+        issues.append(Issue("train.task", t("{task} cannot train on {data}, which is a {kind} "
+                                            "data set; set task to {kind}", task=task_name,
+                                            data=exp.data.name, kind=data.kind), "task_kind"))
     if tr.loss is not None and tr.loss not in task_type.losses:
-        issues.append(Issue("train.loss", f"{tr.loss} does not fit {task_name}; choose one of "
-                            f"{', '.join(task_type.losses)}", "loss_task"))
+        issues.append(Issue("train.loss", t("{loss} does not fit {task}; choose one of "
+                                            "{losses}", loss=tr.loss, task=task_name,
+                                            losses=", ".join(task_type.losses)), "loss_task"))
     if tr.loss == "bce" and data.n_outputs != 2:
-        issues.append(Issue("train.loss", f"binary cross-entropy needs 2 classes, "
-                            f"{exp.data.name} has {data.n_outputs}; use cross_entropy",
-                            "loss_task"))
+        issues.append(Issue("train.loss", t("binary cross-entropy needs 2 classes, {data} has "
+                                            "{n}; use cross_entropy", data=exp.data.name,
+                                            n=data.n_outputs), "loss_task"))
     if tr.epochs is None and tr.schedule.name in NEEDS_RUN_LENGTH:
-        issues.append(Issue("train.schedule", f"the {tr.schedule.name} schedule is shaped over "
-                            "the whole run, so it needs an epoch budget; set train.epochs to a "
-                            "number, or choose the constant, step or exponential schedule",
-                            "schedule_needs_epochs"))
+        issues.append(Issue("train.schedule", t(
+            "the {schedule} schedule is shaped over the whole run, so it needs an epoch budget; "
+            "set train.epochs to a number, or choose the constant, step or exponential schedule",
+            schedule=tr.schedule.name), "schedule_needs_epochs"))
     if exp.data.augment.active and data.image is None:
-        issues.append(Issue("data.augment", f"augmentation changes images, and {exp.data.name} "
-                            "has none; turn augmentation off or choose an image data set",
+        issues.append(Issue("data.augment", t("augmentation changes images, and {data} has "
+                                              "none; turn augmentation off or choose an image "
+                                              "data set", data=exp.data.name),
                             "augment_not_image"))
     if tr.device not in ("auto", *available_devices()):
-        issues.append(Issue("train.device", f"{tr.device} is not available here (available: "
-                            f"{', '.join(available_devices())}); choose auto", "device"))
+        issues.append(Issue("train.device", t("{device} is not available here (available: "
+                                              "{available}); choose auto", device=tr.device,
+                                              available=", ".join(available_devices())),
+                            "device"))
     for i, p in enumerate(exp.probes):
         if p.name not in PROBES:
             issues.append(Issue(f"probes[{i}].name", PROBES.unknown(p.name), "unknown_probe"))
@@ -136,6 +186,10 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
                                                               len(data.vocab))
             if problem:
                 issues.append(Issue(n.path, problem, "vocab_size"))
+    if tr.init_from is not None:  # fine-tuning: the saved run exists, frozen nodes too
+        from engine.pretrained import init_issues
+
+        issues += init_issues(tr.init_from, (n.id for n in plan.nodes))
     if issues:
         raise SpecError(issues)
     check_budget(plan, tr.batch_size, data)

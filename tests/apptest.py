@@ -13,9 +13,10 @@ APP = str(ROOT / "app.py")
 
 
 def open_app(preset: str | None = None, share: str | None = None, present: bool = False,
-             script: str = APP) -> AppTest:
+             script: str = APP, lang: str | None = None) -> AppTest:
     """``script`` (the whole app by default, or one page) opened on ``preset`` or a share
-    string, optionally in presentation mode; fails on any exception."""
+    string, optionally in presentation mode or a language (``?lang=``); fails on any
+    exception."""
     at = AppTest.from_file(script, default_timeout=60)
     if preset:
         at.query_params["preset"] = preset
@@ -23,6 +24,8 @@ def open_app(preset: str | None = None, share: str | None = None, present: bool 
         at.query_params["s"] = share
     if present:
         at.query_params["present"] = "1"
+    if lang:
+        at.query_params["lang"] = lang
     at.run()
     assert not at.exception, at.exception
     return at

@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.i18n import t
+from engine.i18n import N_, t
 from engine.params import Param
 from ui.names import shown as word
 
@@ -21,14 +21,16 @@ from ui.names import shown as word
 FIELD = 170
 WIDE = 220  # a choice box whose words are long ("mean squared error")
 # Parameter names that read badly with only their underscores removed.
-LABELS = {"n_samples": "Points", "train_ratio": "Training share", "max_rows": "Most rows",
-          "p": "Drop probability", "kernel_size": "Kernel size", "dim": "Width",
-          "vocab_size": "Vocabulary size"}
+LABELS = {"n_samples": N_("Points"), "train_ratio": N_("Training share"),
+          "max_rows": N_("Most rows"), "p": N_("Drop probability"),
+          "kernel_size": N_("Kernel size"), "dim": N_("Width"),
+          "vocab_size": N_("Vocabulary size")}
 
 
 def label_of(p: Param) -> str:
-    text = LABELS.get(p.name, p.name.replace("_", " "))
-    return t(text[:1].upper() + text[1:])
+    words = p.name.replace("_", " ")
+    text = LABELS.get(p.name, words[:1].upper() + words[1:])
+    return t(text)
 
 
 def param_input(p: Param, value: Any, key: str, options: Sequence[Any] | None = None,

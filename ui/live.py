@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from engine.i18n import t
+from engine.i18n import language, t
 from engine.trainer import Snapshot
 from ui.session import Session
 
@@ -59,7 +59,9 @@ def cached_figure(key: str, version: int, build: Callable[[], object]) -> object
     process, so a figure is never taken from another experiment's trainer."""
     store = st.session_state.setdefault("np-figures", {})
     hit = store.get(key)
-    if hit is None or hit[0] != version:
-        hit = (version, build())
+    # A figure's words are in the language it was built in: a switch builds it again.
+    stamp = (version, language())
+    if hit is None or hit[0] != stamp:
+        hit = (stamp, build())
         store[key] = hit
     return hit[1]

@@ -9,6 +9,7 @@ import streamlit as st
 from engine.i18n import t
 from engine.presets import load_preset, preset_path
 from ui.session import Session
+from ui.words import issues_text
 
 
 def offer_preset(session: Session, why: str, preset: str, key: str) -> None:
@@ -19,6 +20,6 @@ def offer_preset(session: Session, why: str, preset: str, key: str) -> None:
     if st.button(t("Open {preset}", preset=t(title)), key=key, icon=":material/school:"):
         issues = session.open(load_preset(preset))
         if issues:
-            st.error("\n".join(str(i) for i in issues))
+            st.error(issues_text(issues))
         else:
             st.rerun()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.i18n import t
+from ui.language import language_switch
 
 PARAM = "present"  # the query parameter; ui/session.sync_url keeps it
 STATE = "np-presenting"  # the mode, kept in the session
@@ -51,6 +52,7 @@ def present_switch() -> None:
     """The one switch; draw it where the user can reach it in the current mode."""
     on = presenting()
     where = st.container(horizontal=True, horizontal_alignment="right") if on else st.sidebar
+    language_switch(where)  # the other viewing choice, reachable in both modes too
     where.toggle(t("Presentation mode"), value=on, key=WIDGET, on_change=_switched,
                  help=t("For the front of a class: no sidebar, larger text and pictures, "
                         "only the main controls. Kept in the link."))

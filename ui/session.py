@@ -130,8 +130,8 @@ class Session:
         name, an edited one as edited from the one opened."""
         name = self.exp.meta.name
         if self.edited and name == self.origin.meta.name:
-            return t("Edited from {name}", name=name)
-        return name
+            return t("Edited from {name}", name=t(name))
+        return t(name)  # a preset's name has its translation; a name of the user's has not
 
     def _push(self) -> None:
         self.undo_stack = [*self.undo_stack, (self.exp, self.draft)][-UNDO_DEPTH:]
@@ -250,6 +250,10 @@ def _initial_experiment() -> Experiment:
     try:
         if "s" in params:
             return load_experiment(decode_share(params["s"]))
+        if "l" in params:  # a short link: its experiment, and its viewing choices
+            from ui.share import open_short_link
+
+            return open_short_link(params["l"])
         if "preset" in params:
             return load_preset(params["preset"])
     except SpecError as e:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.i18n import t
+from engine.i18n import N_, t
 from engine.lab.backprop import (
     EXAMPLES,
     OP_NAMES,
@@ -19,7 +19,7 @@ from engine.lab.backprop import (
 )
 from viz.backprop import graph_figure
 
-TITLES = {"neuron": "One sigmoid neuron", "two_relus": "Two ReLU units sharing an input"}
+TITLES = {"neuron": N_("One sigmoid neuron"), "two_relus": N_("Two ReLU units sharing an input")}
 
 st.title(t("Back-propagation"))
 st.caption(t("The forward pass computes every node's value from left to right. The backward "

@@ -24,7 +24,7 @@ from engine.data.features import FEATURES
 from engine.device import available_devices
 from engine.errors import Issue, SpecError
 from engine.graph import Plan
-from engine.i18n import t
+from engine.i18n import N_, t
 from engine.layers import LAYERS
 from engine.spec import InitScheme, OptimizerName, ScheduleName
 from engine.tasks import TASKS
@@ -43,7 +43,7 @@ Spec = dict[str, Any]
 REV, SEEN = "build-rev", "build-seen"
 UPLOADED = "build-uploaded"  # (file id, stored path, the file's own name) of the last upload
 SCHEMES: tuple[str, ...] = InitScheme.__args__  # type: ignore[attr-defined]
-MODEL_DEFAULT = "(model default)"
+MODEL_DEFAULT = N_("(model default)")
 FEATURE_WORDS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1x2": "x₁x₂",
                  "sin_x1": "sin x₁", "sin_x2": "sin x₂"}
 # Two panels side by side where both fit at PANEL px (a wide window), one above the other

@@ -21,7 +21,7 @@ from engine.health import (
     Health,
     assess,
 )
-from engine.i18n import t
+from engine.i18n import N_, t
 from engine.lab.activations import ACTIVATIONS as CURVES
 from engine.lab.activations import LABELS as CURVE_LABELS
 from engine.lab.activations import curve, saturated_fraction
@@ -29,6 +29,7 @@ from engine.trainer import Snapshot
 from ui.controls import run_controls
 from ui.live import live
 from ui.session import Session, current
+from ui.words import issues_text
 from viz.activations import activation_figure
 from viz.compare import final_table, optimizer_name, overlaid_losses
 from viz.gradient_flow import (
@@ -40,14 +41,20 @@ from viz.gradient_flow import (
     histogram_over_time,
 )
 
+RULE_TITLES = {"vanishing": N_("Vanishing"), "exploding": N_("Exploding"), "dead": N_("Dead"),
+               "saturated": N_("Saturated")}
+# A run's status as the caption says it.
+STATUS_WORDS = {"ready": N_("ready"), "running": N_("running"), "paused": N_("paused"),
+                "queued": N_("queued"), "finished": N_("finished"), "stopped": N_("stopped"),
+                "failed": N_("failed")}
 VERDICT_WORDS = {
-    "healthy": "Healthy: gradients reach every layer at a useful size.",
-    "vanishing": "Vanishing gradients: the first layers get gradients far smaller than the "
-                 "last, so they barely learn.",
-    "exploding": "Exploding gradients: updates are far too large and training diverges.",
-    "dead": "Dead units: many ReLU units never fire, so no gradient flows through them.",
-    "saturated": "Saturated units: most sigmoid/tanh outputs sit in the flat tails, where the "
-                 "derivative is almost zero.",
+    "healthy": N_("Healthy: gradients reach every layer at a useful size."),
+    "vanishing": N_("Vanishing gradients: the first layers get gradients far smaller than the "
+                 "last, so they barely learn."),
+    "exploding": N_("Exploding gradients: updates are far too large and training diverges."),
+    "dead": N_("Dead units: many ReLU units never fire, so no gradient flows through them."),
+    "saturated": N_("Saturated units: most sigmoid/tanh outputs sit in the flat tails, where the "
+                 "derivative is almost zero."),
 }
 
 
@@ -77,7 +84,7 @@ def banner(session: Session, health: Health) -> None:
         if col.button(t(label), key=f"cure-{key}"):
             issues = session.apply(cure(session.exp.to_dict()))
             if issues:
-                st.error("\n".join(str(i) for i in issues))
+                st.error(issues_text(issues))
             else:
                 st.rerun()
 
@@ -100,14 +107,15 @@ def explain_thresholds() -> None:
                w=WINDOW, n=MIN_RECORDINGS)]
     for verdict, rule in rules.items():
         cures = ", ".join(t(CURE_ACTIONS[c][0]) for c in CURES[verdict])
-        lines.append(t("- **{verdict}**: {rule} Cures: {cures}.", verdict=t(verdict.capitalize()),
+        lines.append(t("- **{verdict}**: {rule} Cures: {cures}.", verdict=t(RULE_TITLES[verdict]),
                        rule=rule, cures=cures))
     st.markdown("\n".join(lines))
 
 
 def live_views(snap: Snapshot) -> None:
     session = current()
-    st.caption(t("Step {step}, epoch {epoch} of {epochs} ({status})", status=t(snap.status),
+    st.caption(t("Step {step}, epoch {epoch} of {epochs} ({status})",
+                 status=t(STATUS_WORDS.get(snap.status, snap.status)),
                  epoch=snap.epoch, epochs=snap.epochs, step=snap.step))
     probes = snap.probes
     flow, acts = probes.get("gradient_flow"), probes.get("activations")
@@ -212,7 +220,7 @@ def main() -> None:
     session = current()
     st.title(t("Inside training"))
     st.caption(t("Whether gradients reach the first layers, why not, and what cures it. "
-                 "Experiment: {name}", name=session.exp.meta.name))
+                 "Experiment: {name}", name=session.title))
     run_controls(session, "inside")
     live(session, live_views, "inside-live")
     with st.expander(t("Thresholds behind the verdicts")):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.i18n import t
+from engine.i18n import language, t
 from engine.lab.optim_race import LABELS, OPTIMIZERS, learning_rates, race, summary
 from engine.lab.surfaces import SURFACES, ceiling
 from viz.axes import sig
@@ -42,7 +42,7 @@ momentum = c[1].slider(t("Momentum β"), 0.0, 0.99, 0.9, 0.01, key="race-momentu
 decay = c[2].number_input(t("Weight decay"), 0.0, 1.0, 0.01, step=0.01, format="%.3f",
                           key="race-decay", help=t("AdamW's decoupled weight decay."))
 chosen = st.multiselect(t("Optimizers"), list(OPTIMIZERS), default=list(OPTIMIZERS),
-                        format_func=LABELS.get, key="race-optimizers")
+                        format_func=lambda n: t(LABELS[n]), key="race-optimizers")
 
 if not chosen:
     st.info(t("Pick at least one optimizer."))
@@ -52,9 +52,10 @@ if not chosen:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def run_race(name: str, start: tuple[float, float], steps: int, chosen: tuple[str, ...],
-             scale: float, momentum: float, decay: float) -> tuple:
+             scale: float, momentum: float, decay: float, lang: str) -> tuple:
     """The race and its two figures: building the animation frames costs more than the
-    race itself, and a rerun caused by another widget should cost neither."""
+    race itself, and a rerun caused by another widget should cost neither. The cache is
+    the server's: ``lang`` keeps each language's figures apart."""
     runs = race(name, start, steps, chosen, lr_scale=scale, momentum=momentum,
                 weight_decay=decay)
     surface = SURFACES[name]
@@ -63,14 +64,14 @@ def run_race(name: str, start: tuple[float, float], steps: int, chosen: tuple[st
 
 
 runs, race_fig, loss_fig = run_race(name, (x0, y0), int(steps), tuple(chosen), scale,
-                                    momentum, decay)
+                                    momentum, decay, language())
 # One above the other: side by side, each gets half of a projector's width and the
 # legends crowd out the map.
 st.plotly_chart(race_fig, key="race-map")
 st.plotly_chart(loss_fig, key="race-loss")
 
 rows = summary(runs, surface.fmin, ceiling=ceiling(surface))
-gone = [t("{name} at step {n}", name=r["optimizer"], n=r["diverged_at"])
+gone = [t("{name} at step {n}", name=t(r["optimizer"]), n=r["diverged_at"])
         for r in rows if r["diverged"]]
 if gone:
     st.warning(t("Diverged, so the path leaves the map: {runs}. Try a smaller learning rate.",
@@ -85,11 +86,11 @@ def end_point(row: dict) -> str:
 
 
 st.table(  # a static table wraps its cells instead of cutting them
-    [{t("Optimizer"): r["optimizer"], t("Learning rate"): sig(r["lr"]),
+    [{t("Optimizer"): t(r["optimizer"]), t("Learning rate"): sig(r["lr"]),
       t("End point"): end_point(r), t("Gap to minimum"): "—" if r["diverged"] else sig(r["gap"]),
       t("Steps to gap < 0.001"): "—" if r["steps_to_tol"] is None else str(r["steps_to_tol"])}
      for r in rows],
     hide_index=True,
 )
 with st.expander(t("Tuned learning rates for this surface")):
-    st.write(", ".join(f"{LABELS[n]} {sig(lr)}" for n, lr in learning_rates(name).items()))
+    st.write(", ".join(f"{t(LABELS[n])} {sig(lr)}" for n, lr in learning_rates(name).items()))

@@ -20,7 +20,7 @@ import streamlit as st
 
 from engine.data import DATASETS, load_data
 from engine.data.features import FEATURES
-from engine.i18n import t
+from engine.i18n import N_, t
 from engine.mlp import (
     activation,
     activations,
@@ -43,6 +43,7 @@ from ui.names import SHORT_TITLES
 from ui.names import shown as word
 from ui.present import figure_height, presenting
 from ui.session import Session, current
+from ui.words import issue_text
 from viz.axes import sig
 from viz.curves import confusion_figure, loss_figure
 from viz.network import (
@@ -80,7 +81,7 @@ MAP_HEIGHT = 300  # pixels; the output map is square, and fits under the control
 def apply(session: Session, spec: dict[str, Any]) -> None:
     issues = session.apply(spec)
     if issues:
-        st.session_state["pg-issues"] = [str(i) for i in issues]
+        st.session_state["pg-issues"] = [issue_text(i) for i in issues]
     st.rerun()
 
 
@@ -189,7 +190,7 @@ def epochs_control(session: Session, spec: dict[str, Any], where: Any) -> None:
     epochs = where.selectbox(
         t("Train for"), choices, index=choices.index(now), key=f"pg-epochs-{now}",
         format_func=lambda e: t("until paused") if e == UNTIL_PAUSED else plural(
-            e, "{n} epoch", "{n} epochs"),
+            e, N_("{n} epoch"), N_("{n} epochs")),
         help=t("Until paused: training goes on until you press Pause or Stop."))
     if epochs != now:
         apply(session, _set(spec, ("train", "epochs"), epochs or None))
@@ -212,11 +213,13 @@ def data_panel(session: Session, spec: dict[str, Any]) -> None:
                              width="stretch"):
                     apply(session, with_dataset(spec, d))
     c = st.columns(3)
-    ratio = c[0].slider(t("Training share (%)"), 10, 90,
-                        round(params.get("train_ratio", 0.5) * 100), step=10)
-    noise = c[1].slider(t("Noise (%)"), 0, 50, round(params.get("noise", 0.0) * 100), step=5)
+    share_now, noise_now = round(params.get("train_ratio", 0.5) * 100), round(
+        params.get("noise", 0.0) * 100)
+    ratio = c[0].slider(t("Training share (%)"), 10, 90, share_now, step=10,
+                        key=f"pg-ratio-{share_now}")
+    noise = c[1].slider(t("Noise (%)"), 0, 50, noise_now, step=5, key=f"pg-noise-{noise_now}")
     batch = c[2].slider(t("Batch size"), 1, max(30, spec["train"]["batch_size"]),
-                        spec["train"]["batch_size"])
+                        spec["train"]["batch_size"], key=f"pg-batch-{spec['train']['batch_size']}")
     new = _set(spec, ("data", "params", "train_ratio"), ratio / 100)
     new = _set(new, ("data", "params", "noise"), noise / 100)
     new = _set(new, ("train", "batch_size"), batch)
@@ -254,7 +257,7 @@ def layer_controls(session: Session, spec: dict[str, Any]) -> None:
     if c[1].button("−", key="pg-remove-layer", help=t("Remove the last hidden layer"),
                    disabled=not units, width="stretch"):
         apply(session, with_layers(spec, units[:-1]))
-    c[2].markdown("**" + plural(len(units), "{n} hidden layer", "{n} hidden layers") + "**")
+    c[2].markdown("**" + plural(len(units), N_("{n} hidden layer"), N_("{n} hidden layers")) + "**")
     acts = activations(spec)
     for start in range(0, len(units), LAYERS_PER_ROW):
         cols = st.columns(LAYERS_PER_ROW)
@@ -277,7 +280,8 @@ def layer_control(session: Session, spec: dict[str, Any], units: list[int], acts
     options = ACTIVATIONS if acts[i] in ACTIVATIONS else (*ACTIVATIONS, acts[i])
     # The key carries the current value, so an edit elsewhere (the global activation,
     # undo) re-draws this box instead of fighting it.
-    chosen = st.selectbox(plural(n, "Layer {k}: 1 neuron", "Layer {k}: {n} neurons", k=i + 1),
+    chosen = st.selectbox(plural(n, N_("Layer {k}: 1 neuron"), N_("Layer {k}: {n} neurons"),
+                                 k=i + 1),
                           options,
                           key=f"pg-act-{i}-{acts[i]}", index=options.index(acts[i]),
                           format_func=word)
@@ -293,8 +297,9 @@ def stop_conditions(session: Session, spec: dict[str, Any]) -> None:
                                       "Pause or Stop."))
     epochs = c[0].number_input(t("Epoch budget"), 1, 1_000_000, now or 100,
                                disabled=until_paused, key=f"pg-budget-{now}")
+    patience_now = spec["train"]["early_stopping"].get("patience") or 0
     patience = c[1].number_input(t("Early stopping patience (0 = off)"), 0, 10_000,
-                                 spec["train"]["early_stopping"].get("patience") or 0)
+                                 patience_now, key=f"pg-patience-{patience_now}")
     new = _set(spec, ("train", "epochs"), None if until_paused else int(epochs))
     new = _set(new, ("train", "early_stopping", "patience"), int(patience) or None)
     if new != spec:
@@ -369,7 +374,7 @@ def main() -> None:
         st.info(t("The Playground shows small problems (a 2-D plane or a 1-D curve) learned by "
                   "a plain stack of layers. This experiment ({name}) is something else: train "
                   "it on the Train page, or open the Playground's default.",
-                  name=session.exp.meta.name))
+                  name=session.title))
         if st.button(t("Open the spiral"), key="pg-open-default"):
             from engine.presets import load_preset
 

@@ -17,7 +17,7 @@ import numpy as np
 import streamlit as st
 
 from engine.data import DATASETS
-from engine.i18n import t
+from engine.i18n import N_, language, t
 from engine.presets import preset_path
 from engine.probes.attention import SWITCH as ATTENTION
 from engine.probes.recurrent import recurrent_nodes
@@ -44,9 +44,9 @@ from viz.sequences import (
 # The preset a view offers when it does not apply.
 LESSON_PRESET: str | None = "seq_reverse_transformer"
 FOCUS_PROBES = ("attention", "hidden_states", "gates", "time_gradients", "token_predictions")
-VIEWS = ("Attention", "Hidden states", "Gates", "Gradient over time", "Predictions",
-         "Samples")
-SHOW = {"layer": "One layer, head by head", "grid": "All heads"}
+VIEWS = (N_("Attention"), N_("Hidden states"), N_("Gates"), N_("Gradient over time"),
+         N_("Predictions"), N_("Samples"))
+SHOW = {"layer": N_("One layer, head by head"), "grid": N_("All heads")}
 HEADS_PER_ROW = 2
 
 
@@ -100,6 +100,7 @@ def figure(key: str, sources: tuple[object, ...], build: Callable[[], object]) -
     """The figure drawn from these probe results, built once: a probe builds a new result
     at each recording, so between recordings nothing is rebuilt."""
     store = st.session_state.setdefault("seq-figures", {})
+    key = f"{language()}-{key}"  # its words are in the language it was built in
     hit = store.get(key)
     if hit is None or len(hit[0]) != len(sources) or any(
             a is not b for a, b in zip(hit[0], sources, strict=True)):

@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 from engine.data import DATASETS
-from engine.i18n import t
+from engine.i18n import N_, language, t
 from engine.trainer import Snapshot, Trainer
 from engine.vision import conv_nodes, is_image, map_nodes
 from ui.controls import progress, run_controls
@@ -35,10 +35,10 @@ from viz.vision import (
 )
 
 LESSON_PRESET = "cnn_lenet"  # the preset a page offers when its views do not apply
-SOURCES = {"test": "A test image", "draw": "Draw a digit", "upload": "Upload a picture"}
+SOURCES = {"test": N_("A test image"), "draw": N_("Draw a digit"), "upload": N_("Upload a picture")}
 FOCUS_PROBES = ("feature_maps", "saliency")  # they look at the chosen image
-VIEWS = ("Test images", "Feature maps", "Filters", "Saliency")
-SCALES = {"shared": "One scale per layer", "channel": "One scale per channel"}
+VIEWS = (N_("Test images"), N_("Feature maps"), N_("Filters"), N_("Saliency"))
+SCALES = {"shared": N_("One scale per layer"), "channel": N_("One scale per channel")}
 
 
 # what applies to this experiment ----------------------------------------------------------
@@ -154,6 +154,7 @@ def figure(key: str, sources: tuple[object, ...], build: Callable[[], object]) -
     at each recording and the snapshots share it, so between recordings (most refreshes)
     nothing is rebuilt."""
     store = st.session_state.setdefault("vision-figures", {})
+    key = f"{language()}-{key}"  # its words are in the language it was built in
     hit = store.get(key)
     if hit is None or len(hit[0]) != len(sources) or any(
             a is not b for a, b in zip(hit[0], sources, strict=True)):

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from engine.i18n import t
 from engine.lab.activations import LABELS, Curve, ranges
+from viz.style import styled
 
 CURVE, DERIV, SHADE, HIST = "#1f77b4", "#d62728", "rgba(239,108,0,0.13)", "rgba(120,120,120,0.35)"
 
@@ -48,4 +49,4 @@ def activation_figure(c: Curve, preacts: np.ndarray | None = None, bins: int = 6
             yaxis2={"title": t("value"), "side": "left", "overlaying": "y", "tickmode": "auto"})
     else:
         fig.update_layout(yaxis={"title": t("value")})
-    return fig
+    return styled(fig)

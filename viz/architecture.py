@@ -16,7 +16,10 @@ import networkx as nx
 import plotly.graph_objects as go
 
 from engine.graph import INPUT, Plan, part_shape
+from engine.i18n import N_, t
 from engine.layers import LAYERS
+from engine.names import shown
+from viz.style import styled
 
 Direction = Literal["TB", "LR"]
 CATEGORY_COLOURS = {"core": "#1f77b4", "activation": "#2ca02c", "merge": "#9467bd",
@@ -53,17 +56,23 @@ def layer_categories() -> dict[str, str]:
     return {lt.name: lt.category for lt in LAYERS}
 
 
-KEY_WORDS = {"units": "{v} units", "filters": "{v} filters", "kernel_size": "kernel {v}",
-             "stride": "stride {v}", "p": "drop {v}", "negative_slope": "slope {v}",
-             "activation": "{v}"}
+KEY_WORDS = {"units": N_("{v} units"), "filters": N_("{v} filters"),
+             "kernel_size": N_("kernel {v}"), "stride": N_("stride {v}"), "p": N_("drop {v}"),
+             "negative_slope": N_("slope {v}")}
 
 
 def _key_params(params: Mapping[str, Any]) -> str:
     """The parameters worth reading on the picture, short: "32 units, tanh"."""
     if params.get("stride") == 0:  # pooling's stride 0 means "the window size": show that
         params = {**params, "stride": params.get("kernel_size", 0)}
-    return ", ".join(KEY_WORDS[k].format(v=v) for k, v in params.items()
-                     if k in KEY_WORDS and v not in (None, "none"))
+    return ", ".join(_key_word(k, v) for k, v in params.items()
+                     if (k in KEY_WORDS or k == "activation") and v not in (None, "none"))
+
+
+def _key_word(name: str, value: Any) -> str:
+    if name == "activation":
+        return shown(value)
+    return t(KEY_WORDS[name], v=value)
 
 
 def graph_figure(g: nx.DiGraph, boxes: Mapping[str, Box], edge_text: Mapping[str, str],
@@ -143,7 +152,7 @@ def graph_figure(g: nx.DiGraph, boxes: Mapping[str, Box], edge_text: Mapping[str
         fig.update_layout(height=max(300, 140 * (span + 1)), xaxis=axis, yaxis=axis)
     fig.update_layout(annotations=labels, margin=dict(l=10, r=10, t=10, b=10),
                       plot_bgcolor="white", dragmode=False)
-    return fig
+    return styled(fig)
 
 
 def architecture_figure(plan: Plan, categories: Mapping[str, str] | None = None,
@@ -158,13 +167,15 @@ def architecture_figure(plan: Plan, categories: Mapping[str, str] | None = None,
         g.remove_node(INPUT)  # the data is read only through its named parts
         del shapes[INPUT]
     boxes = {name: Box(f"<b>{name}</b><br>{shape_text(shape)}",
-                       f"the data<br>shape {list(shape)}", "input")
+                       t("the data<br>shape {shape}", shape=list(shape)), "input")
              for name, shape in shapes.items()}
     for n in plan.nodes:
         key = _key_params(n.params)
         boxes[n.id] = Box(f"<b>{n.id}</b> · {n.type}" + (f"<br>{key}" if key else ""),
-                          f"<b>{n.id}</b> ({n.type})<br>in {', '.join(map(str, n.inputs))}"
-                          f"<br>out {list(n.out_shape)}<br>{n.n_params:,} parameters",
+                          f"<b>{n.id}</b> ({n.type})<br>" + t(
+                              "in {inputs}<br>out {shape}<br>{n} parameters",
+                              inputs=", ".join(map(str, n.inputs)), shape=list(n.out_shape),
+                              n=f"{n.n_params:,}"),
                           categories.get(n.type, "core"), n.id in problems)
     edge_text = {name: shape_text(shape) for name, shape in shapes.items()} | {
         n.id: shape_text(n.out_shape) for n in plan.nodes}
@@ -192,7 +203,7 @@ def draft_figure(nodes: Sequence[Mapping[str, Any]], categories: Mapping[str, st
     """A draft's structure, without shapes (they are only known once it validates)."""
     categories, problems = categories or layer_categories(), problems or set()
     g = draft_graph(nodes)
-    boxes = {INPUT: Box("<b>input</b>", "the data", "input")}
+    boxes = {INPUT: Box(f"<b>{INPUT}</b>", t("the data"), "input")}
     for n in nodes:
         nid, kind = str(n.get("id", "")), str(n.get("type", ""))
         key = _key_params(n.get("params") or {})

@@ -25,6 +25,7 @@ from engine.lab.backprop import (
     forward_steps,
     to_graph,
 )
+from viz.style import styled
 
 WAITING, VALUED, GRADED, CURRENT = "#eeeeee", "#d6e9f8", "#fde0c5", "#e4572e"
 NODE_SIZE = 46  # pixels; arrows stop this far from the centres
@@ -143,4 +144,4 @@ def graph_figure(nodes: Sequence[Node], values: Mapping[str, Value],
         xaxis={"visible": False, "range": [xmin - 0.5, xmax + 0.5]},
         yaxis={"visible": False, "range": [ymin - pad_y, ymax + pad_y]},
     )
-    return fig
+    return styled(fig)

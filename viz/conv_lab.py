@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from engine.i18n import t
 from engine.lab.convolution import Cell, factor, num
+from viz.style import styled
 
 WINDOW, CURRENT = "#e4572e", "#e4572e"
 PAD_BG = "#e6e6e6"  # padding cells and output cells not computed yet
@@ -26,7 +27,7 @@ def _square_axes(fig: go.Figure, height: int, shape: tuple[int, int]) -> go.Figu
     fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", range=[-0.5, w - 0.5])
     fig.update_yaxes(showgrid=False, zeroline=False, range=[h - 0.5, -0.5], scaleanchor="x",
                      constrain="domain")
-    return fig
+    return styled(fig)
 
 
 def image_figure(img: np.ndarray, title: str, height: int = 360) -> go.Figure:
@@ -87,7 +88,7 @@ def _grid(z: np.ndarray, text: list[list[str]], title: str, height: int,
     fig = _square_axes(fig, height, (h, w))
     fig.update_xaxes(showticklabels=False, ticks="")
     fig.update_yaxes(showticklabels=False, ticks="")
-    return fig
+    return styled(fig)
 
 
 def _outline(fig: go.Figure, cells: list[tuple[int, int]], color: str, width: int = 3) -> None:
@@ -111,7 +112,7 @@ def window_figure(x: np.ndarray, padding: int, cell: Cell, title: str, height: i
             text[r][c] += f"<br><span style='font-size:9px'>×{factor(w)}</span>"
     fig = _grid(z, text, title, height, zrange=(float(np.nanmin(x)), float(np.nanmax(x))))
     _outline(fig, list(zip(cell.rows.ravel(), cell.cols.ravel(), strict=True)), WINDOW)
-    return fig
+    return styled(fig)
 
 
 def kernel_figure(kernel: np.ndarray, title: str, height: int = 220) -> go.Figure:
@@ -136,4 +137,4 @@ def output_figure(out: np.ndarray, upto: int, title: str, height: int = 340) -> 
                 zrange=(float(shown.min()), float(shown.max())) if shown.size else None)
     if upto:
         _outline(fig, [divmod(upto - 1, w)], CURRENT)
-    return fig
+    return styled(fig)

@@ -10,13 +10,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from engine.i18n import N_, t
 from engine.optim import lr_factor
 from engine.spec import ScheduleSpec
 from engine.trainer import Snapshot
 from viz.axes import HOVER, bar_axis, log_range
+from viz.style import styled
 
 MAX_POINTS = 1000
 TRAIN, TEST = "#1f77b4", "#ff7f0e"
+METRIC_LABELS = {"accuracy": N_("accuracy"), "r2": "R²", "mae": N_("mean absolute error")}
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -48,6 +51,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, log: bool = False,
             height: int = 300) -> go.Figure:
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.25), uirevision=title)
+    styled(fig)
     fig.update_xaxes(title=x)
     fig.update_yaxes(title=y)
     if log:  # otherwise plotly picks the type, so category axes (confusion matrix) stay so
@@ -60,16 +64,16 @@ def loss_figure(s: Snapshot, log: bool = False, smoothing: float = 0.6) -> go.Fi
     steps = s.steps
     if len(steps.get("step", [])):
         x, y = thin(steps["step"], ema(steps["loss"], smoothing))
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="batch loss (smoothed)",
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=t("batch loss (smoothed)"),
                                  line=dict(color=TRAIN, width=1), opacity=0.45))
     ev = s.evals
     if len(ev.get("step", [])):
         x, tr, te = thin(ev["step"], ev["train_loss"], ev["test_loss"])
-        fig.add_trace(go.Scatter(x=x, y=tr, mode="lines", name="train loss",
+        fig.add_trace(go.Scatter(x=x, y=tr, mode="lines", name=t("train loss"),
                                  line=dict(color=TRAIN)))
-        fig.add_trace(go.Scatter(x=x, y=te, mode="lines", name="test loss",
+        fig.add_trace(go.Scatter(x=x, y=te, mode="lines", name=t("test loss"),
                                  line=dict(color=TEST)))
-    return _layout(fig, "loss", "step", "loss", log)
+    return _layout(fig, t("loss"), t("step"), t("loss"), log)
 
 
 def metric_figure(s: Snapshot, kind: str | None = None) -> go.Figure:
@@ -79,15 +83,15 @@ def metric_figure(s: Snapshot, kind: str | None = None) -> go.Figure:
     ev = s.evals
     found = [m for m in ("accuracy", "r2", "mae") if f"train_{m}" in ev]
     name = found[0] if found else ("r2" if kind == "regression" else "accuracy")
-    label = "R²" if name == "r2" else name
+    label = t(METRIC_LABELS[name])
     fig = go.Figure()
     if f"train_{name}" in ev and len(ev["step"]):
         x, tr, te = thin(ev["step"], ev[f"train_{name}"], ev[f"test_{name}"])
-        fig.add_trace(go.Scatter(x=x, y=tr, mode="lines", name=f"train {label}",
+        fig.add_trace(go.Scatter(x=x, y=tr, mode="lines", name=t("train {metric}", metric=label),
                                  line=dict(color=TRAIN)))
-        fig.add_trace(go.Scatter(x=x, y=te, mode="lines", name=f"test {label}",
+        fig.add_trace(go.Scatter(x=x, y=te, mode="lines", name=t("test {metric}", metric=label),
                                  line=dict(color=TEST)))
-    fig = _layout(fig, label, "step", label)
+    fig = _layout(fig, label, t("step"), label)
     if name == "accuracy":
         fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
     return fig
@@ -106,13 +110,13 @@ def lr_figure(s: Snapshot, planned: tuple[np.ndarray, np.ndarray] | None = None)
     """The learning rate used so far, over the schedule's plan for the whole run."""
     fig = go.Figure()
     if planned is not None and len(planned[0]):
-        fig.add_trace(go.Scatter(x=planned[0], y=planned[1], mode="lines", name="planned",
+        fig.add_trace(go.Scatter(x=planned[0], y=planned[1], mode="lines", name=t("planned"),
                                  line=dict(color="grey", dash="dot")))
     if len(s.steps.get("step", [])):
         x, y = thin(s.steps["step"], s.steps["lr"])
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="used",
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=t("used"),
                                  line=dict(color=TRAIN)))
-    fig = _layout(fig, "learning rate", "step", "lr", height=240)
+    fig = _layout(fig, t("learning rate"), t("step"), t("learning rate"), height=240)
     top = max((float(np.nanmax(tr.y)) for tr in fig.data if len(tr.y)), default=0.0)
     if np.isfinite(top) and top > 0:  # from zero: a constant rate is a flat line, not noise
         fig.update_yaxes(range=[0, top * 1.1])
@@ -122,7 +126,7 @@ def lr_figure(s: Snapshot, planned: tuple[np.ndarray, np.ndarray] | None = None)
 def grad_figure(flow: dict[str, Any] | None) -> go.Figure:
     """Gradient norm per layer over time (log axis), and the latest value as bars."""
     fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.08,
-                        subplot_titles=("", "latest"))
+                        subplot_titles=("", t("latest")))
     if flow and len(flow.get("steps", [])):
         grads = np.asarray(flow["grad"], dtype=float)
         for i, node in enumerate(flow["nodes"]):
@@ -138,10 +142,11 @@ def grad_figure(flow: dict[str, Any] | None) -> go.Figure:
                              hovertemplate="%{y}: %{x:.3g}<extra></extra>"), row=1, col=2)
         fig.update_yaxes(range=log_range(grads), row=1, col=1)
         # From zero, unless the layers span decades; then the axis title says log.
-        bars = bar_axis(shown, "norm")
+        bars = bar_axis(shown, t("norm"))
     else:
-        bars = {"title": "norm"}
-    fig = _layout(fig, "gradient norm per layer", "step", "norm (log scale)", log=True)
+        bars = {"title": t("norm")}
+    fig = _layout(fig, t("gradient norm per layer"), t("step"), t("norm (log scale)"),
+                  log=True)
     fig.update_yaxes(hoverformat=HOVER, row=1, col=1)
     fig.update_xaxes(**bars, nticks=3, row=1, col=2)
     # The bars share the lines' colours, so their names would only crowd the lines.
@@ -157,22 +162,22 @@ def confusion_figure(ev: dict[str, Any]) -> go.Figure:
     fig = go.Figure(go.Heatmap(
         z=share, x=names, y=names, text=cm, texttemplate="%{text}", colorscale="Blues",
         zmin=0, zmax=1, showscale=False,
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{text} points<extra></extra>"))
+        hovertemplate=t("true %{y}<br>predicted %{x}<br>%{text} points") + "<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "confusion matrix (test)", "predicted", "true")
+    return _layout(fig, t("confusion matrix (test)"), t("predicted"), t("true"))
 
 
 def prediction_figure(ev: dict[str, Any]) -> go.Figure:
     y, p = np.asarray(ev["true"]), np.asarray(ev["pred"])
     lo, hi = float(min(y.min(), p.min())), float(max(y.max(), p.max()))
     fig = go.Figure([
-        go.Scatter(x=y, y=p, mode="markers", marker=dict(size=5, opacity=0.6), name="test"),
+        go.Scatter(x=y, y=p, mode="markers", marker=dict(size=5, opacity=0.6), name=t("test")),
         go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(dash="dash", color="grey"),
-                   name="perfect")])
-    return _layout(fig, "predicted against true (test)", "true", "predicted")
+                   name=t("perfect"))])
+    return _layout(fig, t("predicted against true (test)"), t("true"), t("predicted"))
 
 
 def outcome_figure(ev: dict[str, Any] | None) -> go.Figure:
     if ev is None:
-        return _layout(go.Figure(), "predictions", "", "")
+        return _layout(go.Figure(), t("predictions"), "", "")
     return confusion_figure(ev) if ev["kind"] == "classification" else prediction_figure(ev)

@@ -14,15 +14,19 @@ import numpy as np
 import plotly.graph_objects as go
 
 from engine.health import NOT_MEASURED, Health
-from engine.i18n import t
+from engine.i18n import N_, t
 from viz.axes import HOVER, bar_axis, log_range
+from viz.style import styled
 
-METRICS = {"grad": "gradient norm", "weight": "weight norm",
-           "update_ratio": "update / weight"}
+METRICS = {"grad": N_("gradient norm"), "weight": N_("weight norm"),
+           "update_ratio": N_("update / weight")}
 VERDICT_COLOURS = {"healthy": "#2e7d32", "vanishing": "#1565c0", "exploding": "#c62828",
                    "dead": "#6d4c41", "saturated": "#ef6c00", NOT_MEASURED: "#9e9e9e"}
-VERDICT_LABELS = {"healthy": "healthy", "vanishing": "vanishing", "exploding": "exploding",
-                  "dead": "dead", "saturated": "saturated", NOT_MEASURED: "not measured yet"}
+VERDICT_LABELS = {"healthy": N_("healthy"), "vanishing": N_("vanishing"),
+                  "exploding": N_("exploding"), "dead": N_("dead"), "saturated": N_("saturated"),
+                  NOT_MEASURED: N_("not measured yet")}
+STATS = {"mean": N_("mean activation"), "std": N_("activation spread (standard deviation)"),
+         "dead": N_("share of dead ReLU units"), "saturated": N_("share of saturated outputs")}
 
 
 def _log(values: np.ndarray) -> np.ndarray:
@@ -37,7 +41,7 @@ def _empty(title: str) -> go.Figure:
                       annotations=[dict(text=t("Start training to see this chart."),
                                         showarrow=False, x=0.5, y=0.5, xref="paper",
                                         yref="paper")])
-    return fig
+    return styled(fig)
 
 
 def flow_heatmap(flow: dict[str, Any], metric: str = "grad") -> go.Figure:
@@ -55,7 +59,7 @@ def flow_heatmap(flow: dict[str, Any], metric: str = "grad") -> go.Figure:
     fig.update_yaxes(autorange="reversed", title=t("layer (input at top)"))
     fig.update_xaxes(title=t("step"))
     fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return styled(fig)
 
 
 def flow_lines(flow: dict[str, Any], metric: str = "grad") -> go.Figure:
@@ -75,7 +79,7 @@ def flow_lines(flow: dict[str, Any], metric: str = "grad") -> go.Figure:
     # The legend goes under the chart: at the right it takes a third of a half-width chart.
     fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.3))
-    return fig
+    return styled(fig)
 
 
 def flow_bars(flow: dict[str, Any], health: Health | None = None,
@@ -96,14 +100,12 @@ def flow_bars(flow: dict[str, Any], health: Health | None = None,
         text=words, hovertemplate="%{x}: %{y:.3g} (%{text})<extra></extra>"))
     fig.update_yaxes(**bar_axis(latest, t(METRICS[metric])))
     fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return styled(fig)
 
 
 def activation_stats(acts: dict[str, Any], stat: str) -> go.Figure:
     """Mean, spread, dead share or saturated share of each activation layer over time."""
-    title = t({"mean": "mean activation", "std": "activation spread (standard deviation)",
-               "dead": "share of dead ReLU units",
-               "saturated": "share of saturated outputs"}[stat])
+    title = t(STATS[stat])
     if not len(acts.get("steps", [])):
         return _empty(title)
     fig = go.Figure()
@@ -117,7 +119,7 @@ def activation_stats(acts: dict[str, Any], stat: str) -> go.Figure:
         fig.update_yaxes(hoverformat=HOVER)
     fig.update_xaxes(title=t("step"))
     fig.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return styled(fig)
 
 
 def histogram_over_time(hist: dict[str, np.ndarray] | None, title: str,
@@ -141,4 +143,4 @@ def histogram_over_time(hist: dict[str, np.ndarray] | None, title: str,
     fig.update_xaxes(title=t("step"))
     fig.update_yaxes(title=t("value"))
     fig.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    return styled(fig)

@@ -22,6 +22,9 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
+from engine.i18n import t
+from viz.style import styled
+
 ORANGE = np.array([245, 147, 34], float)
 BLUE = np.array([8, 119, 189], float)
 WHITE = np.array([232, 234, 235], float)
@@ -174,8 +177,8 @@ def network_figure(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndar
                 annotations.append(dict(x=x - size / 2 - 0.08, y=y, text=labels[r],
                                         xanchor="right", showarrow=False, font=dict(size=11)))
         hidden = len(labels) - shown[c]
-        title = nid if c else "input"
-        more = f"<br>+{hidden} more" if hidden > 0 else ""
+        title = nid  # the page names the inputs' column in the reader's language
+        more = "<br>" + t("+{n} more", n=hidden) if hidden > 0 else ""
         top = max(y for _, y in pos[c]) if pos[c] else 0
         annotations.append(dict(x=c * gap_x, y=top + size / 2 + 0.15, yanchor="bottom",
                                 text=f"<b>{title}</b><br>{len(labels)}{more}",
@@ -200,7 +203,7 @@ def network_figure(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndar
                                  range=[-(rows - 1) / 2 * gap_y - 0.6,
                                         (rows - 1) / 2 * gap_y + 1.5]),
                       hovermode="closest", uirevision="network")
-    return fig
+    return styled(fig)
 
 
 def map_colours(boundary: dict[str, Any], kind: str, labels: np.ndarray,
@@ -230,8 +233,8 @@ def output_figure(boundary: dict[str, Any], kind: str, points: np.ndarray, label
     fig.add_layout_image(dict(source=png_uri(np.flipud(rgb)), xref="x", yref="y", x=xs[0],
                               y=ys[-1], sizex=xs[-1] - xs[0], sizey=ys[-1] - ys[0],
                               sizing="stretch", layer="below"))
-    for pts, lab, outline, name in ((points, labels, "white", "train"),
-                                    (test_points, test_labels, "black", "test")):
+    for pts, lab, outline, name in ((points, labels, "white", t("train")),
+                                    (test_points, test_labels, "black", t("test"))):
         if pts is None or lab is None or not len(pts):
             continue
         if kind == "classification":
@@ -249,7 +252,7 @@ def output_figure(boundary: dict[str, Any], kind: str, points: np.ndarray, label
                       yaxis=dict(range=[ys[0], ys[-1]], showgrid=False, zeroline=False,
                                  scaleanchor="x"),
                       uirevision="output")
-    return fig
+    return styled(fig)
 
 
 def curve_figure(boundary: dict[str, Any], points: np.ndarray, values: np.ndarray,
@@ -259,8 +262,8 @@ def curve_figure(boundary: dict[str, Any], points: np.ndarray, values: np.ndarra
     (TensorFlow Playground draws its regression output the same way)."""
     xs, out = boundary["xs"], boundary["output"]
     fig = go.Figure()
-    for pts, val, outline, name in ((points, values, "white", "train"),
-                                    (test_points, test_values, "black", "test")):
+    for pts, val, outline, name in ((points, values, "white", t("train")),
+                                    (test_points, test_values, "black", t("test"))):
         if pts is None or val is None or not len(pts):
             continue
         fig.add_trace(go.Scatter(
@@ -268,7 +271,7 @@ def curve_figure(boundary: dict[str, Any], points: np.ndarray, values: np.ndarra
             marker=dict(size=6, color="rgb(8,119,189)", opacity=0.75,
                         line=dict(width=1, color=outline)),
             hovertemplate=f"{name} x = %{{x:.3g}}, y = %{{y:.3g}}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=xs, y=out[0], mode="lines", name="network",
+    fig.add_trace(go.Scatter(x=xs, y=out[0], mode="lines", name=t("network"),
                              line=dict(color="rgb(245,147,34)", width=3),
                              hovertemplate="x = %{x:.3g}: %{y:.3g}<extra></extra>"))
     seen = np.concatenate([np.asarray(values, float).ravel(),
@@ -282,7 +285,7 @@ def curve_figure(boundary: dict[str, Any], points: np.ndarray, values: np.ndarra
                                  zeroline=False),
                       yaxis=dict(range=[lo - pad, hi + pad], showgrid=False, zerolinecolor="#ddd"),
                       uirevision="output")
-    return fig
+    return styled(fig)
 
 
 def thumbnail(points: np.ndarray, labels: np.ndarray, kind: str,
@@ -306,13 +309,21 @@ def thumbnail(points: np.ndarray, labels: np.ndarray, kind: str,
 
 # The same pictures as plain PNG images, for a run in progress ------------------------------
 FONT_FILE = "DejaVuSans.ttf"
+# Chinese words need a font with their glyphs (Debian's fonts-noto-cjk, or the others'
+# usual ones); Pillow finds a bare file name in the system's font folders.
+CJK_FONT_FILES = ("NotoSansCJK-Regular.ttc", "NotoSansSC-Regular.otf", "wqy-microhei.ttc",
+                  "msyh.ttc", "PingFang.ttc")
 
 
-def _font(px: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    try:
-        return ImageFont.truetype(FONT_FILE, px)
-    except OSError:  # no DejaVu on this machine: Pillow's own font
-        return ImageFont.load_default(px)
+def _font(px: int, text: str = "") -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    files = (*CJK_FONT_FILES, FONT_FILE) if any(ord(ch) > 0x2E7F for ch in text) else (
+        FONT_FILE,)
+    for file in files:
+        try:
+            return ImageFont.truetype(file, px)
+        except OSError:  # not on this machine: the next one, at last Pillow's own font
+            continue
+    return ImageFont.load_default(px)
 
 
 def _png(img: Image.Image) -> bytes:
@@ -351,7 +362,7 @@ def network_png(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndarray
                   width=max(1, round(unit * (0.015 + 0.05 * strength))))
     img = Image.alpha_composite(img, edges)
     draw = ImageDraw.Draw(img)
-    font = _font(max(9, round(unit * 0.2)))
+    font = _font(max(9, round(unit * 0.2)), "".join(c for c, _ in columns))
     box = round(size * unit)
     for c, (nid, labels) in enumerate(columns):
         last = c == len(columns) - 1 and output_map is not None
@@ -367,7 +378,7 @@ def network_png(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndarray
                           anchor="rm")
         hidden = len(labels) - shown[c]
         top = max(y for _, y in pos[c]) if pos[c] else 0
-        lines = [nid, str(len(labels))] + ([f"+{hidden} more"] if hidden > 0 else [])
+        lines = [nid, str(len(labels))] + ([t("+{n} more", n=hidden)] if hidden > 0 else [])
         draw.multiline_text(px(c * gap_x, top + size / 2 + 0.12), "\n".join(lines), fill=INK,
                             font=font, anchor="md", align="center", spacing=1)
     return _png(img.convert("RGB"))

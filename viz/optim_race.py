@@ -21,6 +21,7 @@ from engine.i18n import t
 from engine.lab.optim_race import LABELS, OPTIMIZERS, Run, diverged_at
 from engine.lab.surfaces import Surface, ceiling, grid
 from viz.axes import log_range
+from viz.style import styled
 
 COLOURS = dict(zip(OPTIMIZERS, ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                 "#8c564b", "#e377c2"), strict=True))
@@ -33,7 +34,7 @@ def _colour(name: str) -> str:
 
 
 def _label(run: Run, gone: int | None) -> str:
-    name = LABELS.get(run.name, run.name)
+    name = t(LABELS.get(run.name, run.name))
     return f"{name} ({t('diverged')})" if gone is not None else name
 
 
@@ -53,7 +54,7 @@ def _path_trace(run: Run, gone: int | None, upto: int | None = None) -> go.Scatt
                       line={"color": _colour(run.name), "width": 2},
                       marker={"size": 4, "color": _colour(run.name)},
                       legendgroup=run.name,
-                      hovertemplate=f"{LABELS.get(run.name, run.name)}<br>x=%{{x:.3g}}"
+                      hovertemplate=f"{t(LABELS.get(run.name, run.name))}<br>x=%{{x:.3g}}"
                                     f"<br>y=%{{y:.3g}}<extra></extra>")
 
 
@@ -129,7 +130,7 @@ def race_figure(surface: Surface, runs: Mapping[str, Run], resolution: int = 150
                       for k in steps],
         }],
     )
-    return fig
+    return styled(fig)
 
 
 def loss_figure(runs: Mapping[str, Run], fmin: float = 0.0, height: int = 600,
@@ -165,4 +166,4 @@ def loss_figure(runs: Mapping[str, Run], fmin: float = 0.0, height: int = 600,
     fig.update_xaxes(title=t("step"))
     fig.update_yaxes(title="f − f*", type="log", exponentformat="power",
                      range=log_range(np.concatenate(drawn)) if drawn else None)
-    return fig
+    return styled(fig)

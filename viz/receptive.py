@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 from engine.i18n import t
 from engine.receptive import GROWTH, Field
 from viz.axes import sig
+from viz.style import styled
 
 BOX = "#00b4d8"  # the theoretical box: a cool colour beside the warm heat
 HEAT = [[0.0, "rgba(255,60,0,0)"], [0.05, "rgba(255,60,0,0.25)"], [1.0, "rgba(255,40,0,0.9)"]]
@@ -72,7 +73,7 @@ def field_figure(result: dict[str, Any], height: int = 360) -> go.Figure:
         _box(fig, result["box"], col, width=1.5)
     _square(fig, np.asarray(result["image"]).shape[1:], 3)
     fig.update_layout(height=height, margin=MARGIN, showlegend=False)
-    return fig
+    return styled(fig)
 
 
 def _words(f: Field | None) -> tuple[str, str, str]:
@@ -133,7 +134,7 @@ def growth_bars(rows: list[dict[str, Any]], image_hw: tuple[int, int],
                      rangemode="tozero")
     fig.update_xaxes(title=t("node, from input to output"))
     fig.update_layout(title=t("Field size per node"), height=height, margin=MARGIN)
-    return fig
+    return styled(fig)
 
 
 def nested_boxes(rows: list[dict[str, Any]], image: np.ndarray,
@@ -165,7 +166,7 @@ def nested_boxes(rows: list[dict[str, Any]], image: np.ndarray,
     _square(fig, (h, w), 1)
     fig.update_layout(title=t("Fields of the central unit of each node"), height=height,
                       margin=MARGIN, legend={"orientation": "h", "y": -0.05})
-    return fig
+    return styled(fig)
 
 
 def _nearest(centre: float, start: float, jump: int, n: int) -> int:
@@ -193,4 +194,4 @@ def growth_lines(curves: dict[str, dict[str, list[int]]], height: int = 320) -> 
     fig.update_xaxes(title=t("layers"), dtick=1)
     fig.update_layout(title=t("How the field grows with depth, dilation and stride"),
                       height=height, margin=MARGIN, legend={"orientation": "h", "y": -0.25})
-    return fig
+    return styled(fig)

@@ -15,8 +15,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.i18n import t
+from engine.i18n import N_, t
 from viz.axes import HOVER, log_range, sig, span_decades
+from viz.style import styled
 
 MARGIN = dict(l=10, r=10, t=40, b=10)
 WEIGHTS = "Blues"  # attention weights, 0 (white) to 1
@@ -25,8 +26,9 @@ GATE = "Viridis"  # gates, 0 (closed) to 1 (open)
 RIGHT, WRONG, TARGET = "#2e7d32", "#c62828", "#eceff1"
 MAX_TICKS = 40  # above this many steps the axis shows numbers, not every token
 GAP = 0.2  # between tiles of the grid, as a share of a tile's side
-GATE_WORDS = {"forget": "forget gate", "input": "input gate", "output": "output gate",
-              "candidate": "candidate", "reset": "reset gate", "update": "update gate"}
+GATE_WORDS = {"forget": N_("forget gate"), "input": N_("input gate"),
+              "output": N_("output gate"), "candidate": N_("candidate"),
+              "reset": N_("reset gate"), "update": N_("update gate")}
 
 
 def empty(title: str, message: str) -> go.Figure:
@@ -35,7 +37,7 @@ def empty(title: str, message: str) -> go.Figure:
                       xaxis=dict(visible=False), yaxis=dict(visible=False),
                       annotations=[dict(text=message, showarrow=False, x=0.5, y=0.5,
                                         xref="paper", yref="paper")])
-    return fig
+    return styled(fig)
 
 
 def shown(tokens: Sequence[str]) -> list[str]:
@@ -75,7 +77,7 @@ def attention_heatmap(weights: np.ndarray, queries: Sequence[str], keys: Sequenc
     side = height or int(min(max(26 * len(queries) + 120, 260), 620))
     fig.update_layout(title=dict(text=title, y=0.98), height=side,
                       margin=dict(l=10, r=10, t=80, b=10))
-    return fig
+    return styled(fig)
 
 
 def head_title(name: str, head: int, heads: int) -> str:
@@ -123,7 +125,7 @@ def attention_grid(result: dict[str, Any], columns: int | None = None) -> go.Fig
     fig.update_layout(title=title, annotations=annotations, margin=MARGIN, showlegend=False,
                       plot_bgcolor="white",
                       height=int(min(max(y * px + MARGIN["t"] + MARGIN["b"], 200), 1600)))
-    return fig
+    return styled(fig)
 
 
 def focus_share(weights: np.ndarray) -> float:
@@ -159,7 +161,7 @@ def states_heatmap(states: np.ndarray, tokens: Sequence[str], title: str) -> go.
     fig.update_yaxes(title=t("unit"), autorange="reversed", showgrid=False)
     fig.update_layout(title=title, height=int(min(max(8 * s.shape[1] + 140, 260), 640)),
                       margin=MARGIN)
-    return fig
+    return styled(fig)
 
 
 def gates_figure(gates: dict[str, np.ndarray], tokens: Sequence[str], title: str) -> go.Figure:
@@ -183,7 +185,7 @@ def gates_figure(gates: dict[str, np.ndarray], tokens: Sequence[str], title: str
     units = np.asarray(gates[names[0]]).shape[1]
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=60, b=10),
                       height=int(min(max(len(names) * (5 * units + 60) + 80, 360), 1400)))
-    return fig
+    return styled(fig)
 
 
 # the gradient over time -----------------------------------------------------------------------
@@ -213,7 +215,7 @@ def time_gradient_figure(nodes: dict[str, np.ndarray], tokens: Sequence[str]) ->
         fig.update_yaxes(rangemode="tozero", hoverformat=HOVER, title=t("gradient size"))
     fig.update_layout(title=title, height=360, margin=MARGIN,
                       legend=dict(orientation="h", y=-0.25))
-    return fig
+    return styled(fig)
 
 
 def fade_words(g: np.ndarray) -> str:
@@ -261,7 +263,7 @@ def predictions_figure(rows: list[dict[str, Any]]) -> go.Figure:
                      ticktext=[str(i + 1) for i in range(width)], showgrid=False)
     fig.update_layout(title=title, height=int(min(max(22 * len(labels) + 110, 240), 900)),
                       margin=MARGIN)
-    return fig
+    return styled(fig)
 
 
 def values_figure(row: dict[str, Any]) -> go.Figure:
@@ -277,4 +279,4 @@ def values_figure(row: dict[str, Any]) -> go.Figure:
     fig.update_xaxes(title=t("output"), dtick=1)
     fig.update_layout(title=title, height=320, margin=MARGIN,
                       legend=dict(orientation="h", y=-0.25))
-    return fig
+    return styled(fig)

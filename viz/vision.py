@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from engine.i18n import t
 from viz.axes import HOVER, sig
+from viz.style import styled
 
 RIGHT, WRONG = "#2e7d32", "#c62828"
 MAPS = "Viridis"  # feature maps: zero (often most of a ReLU map) is dark
@@ -31,7 +32,7 @@ def _empty(title: str, message: str) -> go.Figure:
                       xaxis=dict(visible=False), yaxis=dict(visible=False),
                       annotations=[dict(text=message, showarrow=False, x=0.5, y=0.5,
                                         xref="paper", yref="paper")])
-    return fig
+    return styled(fig)
 
 
 def _tiled(fig: go.Figure, title: str, width: float, height: float, px: float) -> go.Figure:
@@ -44,7 +45,7 @@ def _tiled(fig: go.Figure, title: str, width: float, height: float, px: float) -
     screen = int(min(max(height * px + MARGIN["t"] + MARGIN["b"], 160), 1600))
     fig.update_layout(title=title, height=screen, margin=MARGIN, showlegend=False,
                       plot_bgcolor="white")
-    return fig
+    return styled(fig)
 
 
 def _pitch(side: int) -> float:
@@ -119,7 +120,7 @@ def confusion_matrix(confusion: np.ndarray, class_names: Sequence[str],
     fig.update_yaxes(type="category", title=t("true class"), autorange="reversed")
     side = max(300, min(40 * len(names) + 120, 700))
     fig.update_layout(title=title, height=side, margin=MARGIN)
-    return fig
+    return styled(fig)
 
 
 def probability_bars(probs: np.ndarray, class_names: Sequence[str], label: int | None = None,
@@ -139,7 +140,7 @@ def probability_bars(probs: np.ndarray, class_names: Sequence[str], label: int |
     fig.update_xaxes(type="category", title=t("class"))
     fig.update_yaxes(range=[0, 1.15], tickformat=".0%", title=t("probability"))
     fig.update_layout(title=title, height=300, margin=MARGIN, showlegend=False)
-    return fig
+    return styled(fig)
 
 
 # feature maps and filters -----------------------------------------------------------------
@@ -251,7 +252,7 @@ def filter_grid(node: dict[str, Any], colour: bool = True, max_inputs: int = 16,
     if shown < cin:
         fig.update_layout(title=title + " " + t("(first {n} of {m} input channels)",
                                                  n=shown, m=cin))
-    return fig
+    return styled(fig)
 
 
 # saliency -----------------------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def saliency_overlay(image: np.ndarray, heat: np.ndarray | None, title: str,
         fig.add_annotation(text=t("zero everywhere: nothing here speaks for this class yet"),
                            x=0.5, y=0.02, xref="paper", yref="paper", showarrow=False,
                            bgcolor="rgba(255,255,255,0.85)")
-    return fig
+    return styled(fig)
 
 
 def saliency_figures(result: dict[str, Any] | None, image: np.ndarray,

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from engine.data.base import DATASETS, DataBundle, DatasetType
 from engine.errors import Issue, SpecError
+from engine.i18n import t
 from engine.params import resolve_params
 from engine.spec import DataSpec
 
@@ -49,16 +50,17 @@ def _load(key: str) -> DataBundle:
     issues = [Issue("data.params", p, "bad_data_param") for p in problems]
     if spec.features is not None:
         if not ds.two_d:
-            issues.append(Issue("data.features", f"{spec.name} has its own inputs; features "
-                                "apply to the 2-D toy sets only, so set features to null",
-                                "features"))
+            issues.append(Issue("data.features", t("{data} has its own inputs; features apply "
+                                                   "to the 2-D toy sets only, so set features "
+                                                   "to null", data=spec.name), "features"))
         elif not spec.features:
-            issues.append(Issue("data.features", "choose at least one input feature",
+            issues.append(Issue("data.features", t("choose at least one input feature"),
                                 "features"))
         for f in spec.features:
             if f not in FEATURES:
-                issues.append(Issue("data.features", f"unknown feature {f!r} (known: "
-                                    f"{', '.join(FEATURES)})", "features"))
+                issues.append(Issue("data.features", t("unknown feature {name} (known: {known})",
+                                                       name=repr(f), known=", ".join(FEATURES)),
+                                    "features"))
     if issues:
         raise SpecError(issues)
     return ds.load(params, spec.seed, spec.features)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from engine.data.images import ImageInfo
+from engine.i18n import N_
 from engine.params import Param
 from engine.registry import Registry
 
@@ -69,12 +70,14 @@ class DatasetType:
     two_d: bool = False  # takes the TensorFlow-Playground input features
 
 
-DATASETS: Registry[DatasetType] = Registry("data set")
+DATASETS: Registry[DatasetType] = Registry(N_("data set"))
+# The categories' names as the pages show them (``t(ds.category)``).
+CATEGORIES = (N_("toy"), N_("tabular"), N_("file"), N_("image"), N_("sequence"), N_("text"))
 
 # The parameters every generated set shares.
-N_SAMPLES = Param("n_samples", int, 500, "Number of points.", min=10, max=100_000)
-NOISE = Param("noise", float, 0.0, "Noise added to each point (0 = clean).", min=0.0, max=1.0)
-TRAIN_RATIO = Param("train_ratio", float, 0.5, "Share of points used for training.",
+N_SAMPLES = Param("n_samples", int, 500, N_("Number of points."), min=10, max=100_000)
+NOISE = Param("noise", float, 0.0, N_("Noise added to each point (0 = clean)."), min=0.0, max=1.0)
+TRAIN_RATIO = Param("train_ratio", float, 0.5, N_("Share of points used for training."),
                     min=0.1, max=0.9)
 COMMON = (N_SAMPLES, NOISE, TRAIN_RATIO)
 

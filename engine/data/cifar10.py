@@ -21,6 +21,7 @@ from engine.data import download
 from engine.data.base import DATASETS, DataBundle, DatasetType
 from engine.data.idx import Corrupt, corrupt, read_exact
 from engine.data.images import PER_CLASS, first_per_class, image_bundle
+from engine.i18n import N_, t
 
 ARCHIVE = "cifar-10-binary.tar.gz"
 FOLDER = "cifar-10-batches-bin"
@@ -28,8 +29,9 @@ TRAIN = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 TEST = ("test_batch.bin",)
 RECORD = 1 + 3 * 32 * 32
 MAX_RECORDS = 10_000  # per batch file, as published
-CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-               "ship", "truck")
+# Class names are data (kept in English in the bundle); marked so a page can show t(name).
+CLASS_NAMES = (N_("airplane"), N_("automobile"), N_("bird"), N_("cat"), N_("deer"), N_("dog"),
+               N_("frog"), N_("horse"), N_("ship"), N_("truck"))
 
 
 def read_batches(path: Path) -> dict[str, np.ndarray]:
@@ -44,22 +46,24 @@ def read_batches(path: Path) -> dict[str, np.ndarray]:
                     continue
                 name = member.name.rsplit("/", 1)[1]
                 if not member.isfile():
-                    raise Corrupt(f"its {name} is not a regular file")
+                    raise Corrupt(t("its {name} is not a regular file", name=name))
                 if member.size == 0 or member.size % RECORD or \
                         member.size > MAX_RECORDS * RECORD:
-                    raise Corrupt(f"its {name} holds {member.size} bytes, not whole records "
-                                  f"of {RECORD} bytes")
+                    raise Corrupt(t("its {name} holds {size} bytes, not whole records of "
+                                    "{record} bytes", name=name, size=member.size,
+                                    record=RECORD))
                 records = np.empty((member.size // RECORD, RECORD), np.uint8)
                 fh = tar.extractfile(member)
                 if fh is None:
-                    raise Corrupt(f"its {name} cannot be opened")
+                    raise Corrupt(t("its {name} cannot be opened", name=name))
                 read_exact(fh, records)
                 found[name] = records
     except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
-        raise Corrupt(f"it is not a complete tar.gz archive ({e})") from None
+        raise Corrupt(t("it is not a complete tar.gz archive ({error})", error=e)) from None
     lost = [n for n in TRAIN + TEST if n not in found]
     if lost:
-        raise Corrupt(f"it lacks {', '.join(lost)} (expected in its folder {FOLDER})")
+        raise Corrupt(t("it lacks {files} (expected in its folder {folder})",
+                        files=", ".join(lost), folder=FOLDER))
     return found
 
 
@@ -86,8 +90,9 @@ def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBu
         batches = read_batches(paths[ARCHIVE])
         for name, b in batches.items():
             if b[:, 0].max() >= len(CLASS_NAMES):
-                raise Corrupt(f"its {name} has a label {int(b[:, 0].max())}; the classes are "
-                              f"0 to {len(CLASS_NAMES) - 1}")
+                raise Corrupt(t("its {name} has a label {label}; the classes are 0 to {last}",
+                                name=name, label=int(b[:, 0].max()),
+                                last=len(CLASS_NAMES) - 1))
     except Corrupt as e:
         raise corrupt("cifar10", ARCHIVE, str(e)) from None
     x_tr, y_tr = split_records(batches, TRAIN)
@@ -99,7 +104,7 @@ def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBu
 
 
 DATASETS.register(DatasetType(
-    "cifar10", "CIFAR-10 photos", "classification",
-    "60,000 colour 32×32 photos of planes, cars, birds, cats, deer, dogs, frogs, horses, "
-    "ships and trucks (50,000 for training), downloaded once (170 MB).",
+    "cifar10", N_("CIFAR-10 photos"), "classification",
+    N_("60,000 colour 32×32 photos of planes, cars, birds, cats, deer, dogs, frogs, horses, "
+       "ships and trucks (50,000 for training), downloaded once (170 MB)."),
     (PER_CLASS,), load, "image"))

@@ -35,6 +35,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from engine.data.base import DATASETS, TRAIN_RATIO, DataBundle, DatasetType, split
 from engine.data.tabular import standardize
 from engine.errors import Issue, SpecError
+from engine.i18n import N_, t
 from engine.params import Param
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -64,70 +65,73 @@ def _check_values(df: pd.DataFrame) -> None:
                 continue
             bad = col.index[np.isinf(col.to_numpy(np.float64))]
             if len(bad):
-                raise _fail(f"column {name!r} has an infinite value in row {bad[0] + 1} "
-                            f"({col[bad[0]]!r}); fix the value or remove the row",
-                            "csv_not_finite")
+                raise _fail(t("column {name} has an infinite value in row {row} ({value}); "
+                              "fix the value or remove the row", name=repr(name),
+                              row=bad[0] + 1, value=repr(col[bad[0]])), "csv_not_finite")
             continue
         present = col.dropna()
         as_num = _numeric(present)
         if len(present) and as_num.notna().mean() >= MOSTLY_NUMERIC and as_num.isna().any():
             bad = as_num.index[as_num.isna()][0]
-            raise _fail(f"column {name!r} is numeric except row {bad + 1} "
-                        f"({present[bad]!r}); fix the value or remove the row", "csv_text")
+            raise _fail(t("column {name} is numeric except row {row} ({value}); fix the value "
+                          "or remove the row", name=repr(name), row=bad + 1,
+                          value=repr(present[bad])), "csv_text")
 
 
 def read_table(p: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
     """The file as a clean table, and notes about what was dropped."""
     if not p["path"]:
-        raise _fail("no file given; upload a CSV file or set path", "csv_missing")
+        raise _fail(t("no file given; upload a CSV file or set path"), "csv_missing")
     path = Path(p["path"])
     if ALLOWED_DIRS is not None and not any(
             path.resolve().is_relative_to(d.resolve()) for d in ALLOWED_DIRS):
         # A spec from a link must not make the server read (and quote) any file it can see.
-        raise _fail(f"file {path.name!r} is not an uploaded file; upload it again",
-                    "csv_outside")
+        raise _fail(t("file {file} is not an uploaded file; upload it again",
+                      file=repr(path.name)), "csv_outside")
     if not path.is_file():
-        raise _fail(f"file {path.name!r} not found; upload it again or fix the path",
-                    "csv_missing")
+        raise _fail(t("file {file} not found; upload it again or fix the path",
+                      file=repr(path.name)), "csv_missing")
     if path.stat().st_size > MAX_BYTES:
-        raise _fail(f"file {path.name!r} is larger than {MAX_BYTES // 2**20} MB; use a sample",
-                    "csv_too_large")
+        raise _fail(t("file {file} is larger than {mb} MB; use a sample", file=repr(path.name),
+                      mb=MAX_BYTES // 2**20), "csv_too_large")
     try:
         # One row past the cap is enough to know the file is too long, without reading it all.
         df = pd.read_csv(path, nrows=p["max_rows"] + 1, skipinitialspace=True)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        raise _fail(f"file {path.name!r} is not a readable CSV ({e})", "csv_unreadable") from None
+        raise _fail(t("file {file} is not a readable CSV ({error})", file=repr(path.name),
+                      error=e), "csv_unreadable") from None
     if len(df) > p["max_rows"]:
-        raise _fail(f"file {path.name!r} has more than {p['max_rows']} rows (max_rows); raise "
-                    "max_rows or use a sample", "csv_too_many_rows")
+        raise _fail(t("file {file} has more than {n} rows (max_rows); raise max_rows or use a "
+                      "sample", file=repr(path.name), n=p["max_rows"]), "csv_too_many_rows")
     if df.shape[1] < 2:
-        raise _fail("the CSV needs at least one input column and a target column", "csv_columns")
+        raise _fail(t("the CSV needs at least one input column and a target column"),
+                    "csv_columns")
     _check_values(df)
     notes = []
     missing = df.columns[df.isna().any()].tolist()
     if missing:
         before = len(df)
         df = df.dropna().reset_index(drop=True)
-        notes.append(f"dropped {before - len(df)} rows with missing values in columns "
-                     f"{', '.join(map(str, missing))}")
+        notes.append(t("dropped {n} rows with missing values in columns {columns}",
+                       n=before - len(df), columns=", ".join(map(str, missing))))
         if df.empty:
-            raise _fail("every row has a missing value; fill them in first", "csv_empty")
+            raise _fail(t("every row has a missing value; fill them in first"), "csv_empty")
     if len(df) < 2:
-        raise _fail(f"file {path.name!r} has {len(df)} usable rows; a train and a test split "
-                    "need at least 2", "csv_too_few_rows")
+        raise _fail(t("file {file} has {n} usable rows; a train and a test split need at "
+                      "least 2", file=repr(path.name), n=len(df)), "csv_too_few_rows")
     return df, notes
 
 
 def _inputs(x_df: pd.DataFrame, categorical: str) -> pd.DataFrame:
     text = [c for c in x_df.columns if not is_numeric_dtype(x_df[c])]
     if text and categorical == "refuse":
-        raise _fail(f"columns {', '.join(map(str, text))} hold text; set categorical to onehot "
-                    "or remove them", "csv_categorical")
+        raise _fail(t("columns {columns} hold text; set categorical to onehot or remove them",
+                      columns=", ".join(map(str, text))), "csv_categorical")
     wide = [c for c in text if x_df[c].nunique() > MAX_CATEGORIES]
     if wide:
-        raise _fail(f"columns {', '.join(map(str, wide))} have more than {MAX_CATEGORIES} "
-                    "different text values, too many to one-hot encode; remove them",
-                    "csv_too_many_categories")
+        raise _fail(t("columns {columns} have more than {n} different text values, too many "
+                      "to one-hot encode; remove them", columns=", ".join(map(str, wide)),
+                      n=MAX_CATEGORIES), "csv_too_many_categories")
     return pd.get_dummies(x_df, columns=text, dtype=float).astype(np.float64)
 
 
@@ -152,11 +156,13 @@ def _class_codes(y: pd.Series, target: str) -> tuple[np.ndarray, tuple[str, ...]
         names = tuple(sorted(labels.unique()))
         codes = labels.map({c: i for i, c in enumerate(names)}).to_numpy()
     if len(names) < 2:
-        raise _fail(f"target {target!r} has only one value ({names[0]}); a classification "
-                    "needs at least two classes", "csv_one_class")
+        raise _fail(t("target {target} has only one value ({value}); a classification needs "
+                      "at least two classes", target=repr(target), value=names[0]),
+                    "csv_one_class")
     if len(names) > MAX_ANY_CLASSES:
-        raise _fail(f"target {target!r} has {len(names)} different values, too many classes "
-                    f"(at most {MAX_ANY_CLASSES}); set task to regression", "csv_too_many_classes")
+        raise _fail(t("target {target} has {n} different values, too many classes (at most "
+                      "{most}); set task to regression", target=repr(target), n=len(names),
+                      most=MAX_ANY_CLASSES), "csv_too_many_classes")
     return codes.astype(np.int64), names
 
 
@@ -164,8 +170,9 @@ def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBu
     df, notes = read_table(p)
     target = p["target"] or df.columns[-1]
     if target not in df.columns:
-        raise _fail(f"target column {target!r} is not in the file (columns: "
-                    f"{', '.join(map(str, df.columns))})", "csv_target")
+        raise _fail(t("target column {target} is not in the file (columns: {columns})",
+                      target=repr(target), columns=", ".join(map(str, df.columns))),
+                    "csv_target")
     y_raw = df[target]
     x_df = _inputs(df.drop(columns=[target]), p["categorical"])
     tr, te = split(len(df), p["train_ratio"], np.random.default_rng(seed))
@@ -178,11 +185,11 @@ def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBu
     else:
         values = _numeric(y_raw)
         if values.isna().any():
-            raise _fail(f"target {target!r} holds text; set task to classification",
-                        "csv_target_text")
+            raise _fail(t("target {target} holds text; set task to classification",
+                          target=repr(target)), "csv_target_text")
         y = values.to_numpy(np.float64).reshape(-1, 1)
         t_tr, t_te = standardize(y[tr], y[te])
-        y_tr, y_te = (torch.from_numpy(t.astype(np.float32)) for t in (t_tr, t_te))
+        y_tr, y_te = (torch.from_numpy(a.astype(np.float32)) for a in (t_tr, t_te))
         kind, names = "regression", ()
     return DataBundle(torch.from_numpy(x_tr.astype(np.float32)), y_tr,
                       torch.from_numpy(x_te.astype(np.float32)), y_te, kind, names,
@@ -191,14 +198,15 @@ def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBu
 
 # The task is decided from the file, so the declared kind is only the usual one.
 DATASETS.register(DatasetType(
-    "csv", "Your CSV file", "classification", "A table you upload; choose the target column.",
-    (Param("path", str, "", "The uploaded file."),
-     Param("target", str, "", "Target column (empty: the last column)."),
-     Param("task", str, "auto", "What to predict (auto: text or a few whole numbers are "
-           "classes, other numbers a regression).",
+    "csv", N_("Your CSV file"), "classification",
+    N_("A table you upload; choose the target column."),
+    (Param("path", str, "", N_("The uploaded file.")),
+     Param("target", str, "", N_("Target column (empty: the last column).")),
+     Param("task", str, "auto", N_("What to predict (auto: text or a few whole numbers are "
+                                   "classes, other numbers a regression)."),
            choices=("auto", "classification", "regression")),
      TRAIN_RATIO,
-     Param("categorical", str, "onehot", "Text columns: one-hot encode or refuse.",
+     Param("categorical", str, "onehot", N_("Text columns: one-hot encode or refuse."),
            choices=("onehot", "refuse")),
-     Param("max_rows", int, 100_000, "Refuse files with more rows.", min=10, max=1_000_000)),
+     Param("max_rows", int, 100_000, N_("Refuse files with more rows."), min=10, max=1_000_000)),
     load, "file"))

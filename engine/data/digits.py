@@ -16,11 +16,12 @@ import torch
 
 from engine.data.base import DATASETS, DataBundle, DatasetType, split
 from engine.data.images import PER_CLASS, first_per_class, image_bundle
+from engine.i18n import N_
 from engine.params import Param
 
-SIZE = Param("size", int, 8, "Image side in pixels (8 is the original; 16 and 28 are "
-             "upscaled smoothly).", choices=(8, 16, 28))
-TRAIN_RATIO = Param("train_ratio", float, 0.75, "Share of images used for training.",
+SIZE = Param("size", int, 8, N_("Image side in pixels (8 is the original; 16 and 28 are upscaled "
+                                "smoothly)."), choices=(8, 16, 28))
+TRAIN_RATIO = Param("train_ratio", float, 0.75, N_("Share of images used for training."),
                     min=0.1, max=0.9)
 
 
@@ -51,6 +52,6 @@ def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBu
 
 
 DATASETS.register(DatasetType(
-    "digits", "Handwritten digits (8x8)", "classification",
-    "1797 small grey images of the digits 0 to 9, shipped with scikit-learn (no download).",
+    "digits", N_("Handwritten digits (8x8)"), "classification",
+    N_("1797 small grey images of the digits 0 to 9, shipped with scikit-learn (no download)."),
     (SIZE, TRAIN_RATIO, PER_CLASS), load, "image"))

@@ -30,6 +30,7 @@ from http.client import HTTPException
 from pathlib import Path
 
 from engine.errors import Issue, SpecError
+from engine.i18n import t
 
 ENV_DIR = "NP_DATA_DIR"
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,8 +201,9 @@ def _good(dataset: str, f: RemoteFile, notes: list[str]) -> bool:
             _VERIFIED.add(key)
             return True
         path.unlink(missing_ok=True)
-        notes.append(f"{f.name} in {where(dataset)} did not match its published checksum "
-                     "(damaged or a different file), so it was deleted and downloaded again")
+        notes.append(t("{file} in {folder} did not match its published checksum (damaged or a "
+                       "different file), so it was deleted and downloaded again", file=f.name,
+                       folder=where(dataset)))
         return False
 
 
@@ -225,8 +227,9 @@ def _fetch(dataset: str, f: RemoteFile, progress: Progress | None) -> None:
                 if attempt < ATTEMPTS:
                     continue
                 raise SpecError(Issue(
-                    "data.name", f"the download of {f.name} stopped at {e} (the connection "
-                    "was cut); load the data set again to resume it", "data_incomplete")
+                    "data.name", t("the download of {file} stopped at {done} (the connection "
+                                   "was cut); load the data set again to resume it",
+                                   file=f.name, done=e), "data_incomplete")
                 ) from None
             if sha256(part) == f.sha256:
                 os.replace(part, dest)  # atomic: the final name only ever holds a good file
@@ -238,9 +241,10 @@ def _fetch(dataset: str, f: RemoteFile, progress: Progress | None) -> None:
                 restarted, resumed = True, False
                 continue
             raise SpecError(Issue(
-                "data.name", f"the downloaded {f.name} does not match its published checksum, "
-                "so it was deleted and not used; load the data set again to download it once "
-                f"more (if this repeats, the mirror {_host(f.url)} serves a different file)",
+                "data.name", t("the downloaded {file} does not match its published checksum, "
+                               "so it was deleted and not used; load the data set again to "
+                               "download it once more (if this repeats, the mirror {host} "
+                               "serves a different file)", file=f.name, host=_host(f.url)),
                 "data_checksum"))
 
 
@@ -263,11 +267,13 @@ def _stream(f: RemoteFile, part: Path, progress: Progress | None) -> bool:
     except urllib.error.HTTPError as e:
         if e.code == 416 and start:  # the server will not resume this piece
             part.unlink(missing_ok=True)
-            raise _Cut(f"{_mb(start)} of {_mb(f.size)}") from None
-        raise _Offline(f"the server answered {e.code} {e.reason}") from None
+            raise _Cut(t("{done} of {size}", done=_mb(start), size=_mb(f.size))) from None
+        raise _Offline(t("the server answered {code} {reason}", code=e.code,
+                         reason=e.reason)) from None
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)  # e.g. "Connection refused", without its errno
-        raise _Offline(f"no connection: {getattr(reason, 'strerror', None) or reason}") from None
+        raise _Offline(t("no connection: {reason}",
+                         reason=getattr(reason, "strerror", None) or reason)) from None
     part.parent.mkdir(parents=True, exist_ok=True)  # only once there is something to keep
     with resp:
         resumed = resp.status == 206 and _range_start(resp.headers.get("Content-Range")) == start
@@ -284,7 +290,7 @@ def _stream(f: RemoteFile, part: Path, progress: Progress | None) -> bool:
             except (OSError, HTTPException):  # reset or stalled mid-transfer: keep what came
                 pass
     if done < f.size:
-        raise _Cut(f"{_mb(done)} of {_mb(f.size)}")
+        raise _Cut(t("{done} of {size}", done=_mb(done), size=_mb(f.size)))
     return resumed
 
 
@@ -305,11 +311,16 @@ def _offline_error(dataset: str, reason: str) -> SpecError:
     urls = ", ".join(f.url for f in files)
     place = where(dataset)
     if place.startswith("$"):
-        place += f" (the data folder {ENV_DIR} names; --data-dir sets it on the command line)"
-    return SpecError(Issue(
-        "data.name", f"{dataset} needs {len(files)} file{'s' if len(files) > 1 else ''} that "
-        f"could not be downloaded ({reason}). Download {urls} and put "
-        f"{'them' if len(files) > 1 else 'it'} in {place} as "
-        f"{'they are' if len(files) > 1 else 'it is'} (still compressed), then load the data "
-        "set again", "data_offline"))
+        place = t("{place} (the data folder {env} names; --data-dir sets it on the command line)",
+                  place=place, env=ENV_DIR)
+    if len(files) > 1:
+        text = t("{dataset} needs {n} files that could not be downloaded ({reason}). Download "
+                 "{urls} and put them in {place} as they are (still compressed), then load the "
+                 "data set again", dataset=dataset, n=len(files), reason=reason, urls=urls,
+                 place=place)
+    else:
+        text = t("{dataset} needs 1 file that could not be downloaded ({reason}). Download "
+                 "{urls} and put it in {place} as it is (still compressed), then load the data "
+                 "set again", dataset=dataset, reason=reason, urls=urls, place=place)
+    return SpecError(Issue("data.name", text, "data_offline"))
 

@@ -22,14 +22,16 @@ from engine.data import download
 from engine.data.base import DATASETS, DataBundle, DatasetType
 from engine.data.images import PER_CLASS, first_per_class, image_bundle
 from engine.errors import Issue, SpecError
+from engine.i18n import N_, t
 
 UBYTE = 0x08
 SIDE = 28
 MAX_ITEMS = 100_000  # more than either split holds; a larger size means a damaged header
 FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
          "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
-FASHION_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                 "Sneaker", "Bag", "Ankle boot")
+# Class names are data (kept in English in the bundle); marked so a page can show t(name).
+FASHION_NAMES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+                 N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"))
 
 
 class Corrupt(Exception):
@@ -38,8 +40,9 @@ class Corrupt(Exception):
 
 def corrupt(dataset: str, name: str, why: str) -> SpecError:
     return SpecError(Issue(
-        "data.name", f"{name} in {download.where(dataset)} cannot be read: {why}. Delete it "
-        "so that it is downloaded again", "data_corrupt"))
+        "data.name", t("{file} in {folder} cannot be read: {why}. Delete it so that it is "
+                       "downloaded again", file=name, folder=download.where(dataset), why=why),
+        "data_corrupt"))
 
 
 def read_exact(fh: Any, out: np.ndarray) -> None:
@@ -49,7 +52,8 @@ def read_exact(fh: Any, out: np.ndarray) -> None:
     while got < len(view):
         n = fh.readinto(view[got:])
         if not n:
-            raise Corrupt(f"it ends after {got} of the {len(view)} bytes expected")
+            raise Corrupt(t("it ends after {got} of the {n} bytes expected", got=got,
+                            n=len(view)))
         got += n
 
 
@@ -60,27 +64,29 @@ def read_idx(path: Path, dims: tuple[int | None, ...]) -> np.ndarray:
         with gzip.open(path, "rb") as fh:
             head = fh.read(4)
             if len(head) < 4 or head[:2] != b"\0\0":
-                raise Corrupt("it is not an IDX file (its first bytes are not an IDX magic "
-                              "number)")
+                raise Corrupt(t("it is not an IDX file (its first bytes are not an IDX magic "
+                                "number)"))
             if head[2] != UBYTE:
-                raise Corrupt(f"it holds values of type 0x{head[2]:02X}; these files hold "
-                              f"unsigned bytes (0x{UBYTE:02X})")
+                raise Corrupt(t("it holds values of type {found}; these files hold unsigned "
+                                "bytes ({wanted})", found=f"0x{head[2]:02X}",
+                                wanted=f"0x{UBYTE:02X}"))
             if head[3] != len(dims):
-                raise Corrupt(f"it has {head[3]} dimensions where {len(dims)} are expected")
+                raise Corrupt(t("it has {n} dimensions where {want} are expected", n=head[3],
+                                want=len(dims)))
             raw = fh.read(4 * len(dims))
             if len(raw) < 4 * len(dims):
-                raise Corrupt("it ends inside its header")
+                raise Corrupt(t("it ends inside its header"))
             shape = tuple(int(v) for v in np.frombuffer(raw, ">u4"))
             for size, want in zip(shape, dims, strict=True):
                 if (want is None and not 0 < size <= MAX_ITEMS) or want not in (None, size):
-                    raise Corrupt(f"its sizes {'×'.join(map(str, shape))} do not fit this "
-                                  "data set")
+                    raise Corrupt(t("its sizes {sizes} do not fit this data set",
+                                    sizes="×".join(map(str, shape))))
             out = np.empty(shape, np.uint8)
             read_exact(fh, out)
             if fh.read(1):  # reading to the end also makes gzip check its CRC
-                raise Corrupt("it is longer than its header says")
+                raise Corrupt(t("it is longer than its header says"))
     except (OSError, EOFError, zlib.error) as e:  # not gzip, cut short, failed CRC
-        raise Corrupt(f"it is not a complete gzip file ({e})") from None
+        raise Corrupt(t("it is not a complete gzip file ({error})", error=e)) from None
     return out
 
 
@@ -97,11 +103,12 @@ def read_split(dataset: str, paths: dict[str, Path], split: str,
     except Corrupt as e:
         raise corrupt(dataset, labels_name, str(e)) from None
     if len(y) != len(x):
-        raise corrupt(dataset, labels_name, f"it has {len(y)} labels for the {len(x)} images "
-                      f"of {images_name}")
+        raise corrupt(dataset, labels_name, t("it has {labels} labels for the {images} images "
+                                              "of {file}", labels=len(y), images=len(x),
+                                              file=images_name))
     if y.max(initial=0) >= n_classes:
-        raise corrupt(dataset, labels_name, f"it has a label {int(y.max())}; the classes are "
-                      f"0 to {n_classes - 1}")
+        raise corrupt(dataset, labels_name, t("it has a label {label}; the classes are 0 to "
+                                              "{last}", label=int(y.max()), last=n_classes - 1))
     return x[:, None], y.astype(np.int64)
 
 
@@ -119,11 +126,12 @@ def loader(dataset: str, class_names: tuple[str, ...]):  # noqa: ANN201 - a Data
 
 
 DATASETS.register(DatasetType(
-    "mnist", "MNIST handwritten digits", "classification",
-    "70,000 grey 28×28 handwritten digits (60,000 for training), downloaded once (11 MB).",
+    "mnist", N_("MNIST handwritten digits"), "classification",
+    N_("70,000 grey 28×28 handwritten digits (60,000 for training), downloaded once "
+       "(11 MB)."),
     (PER_CLASS,), loader("mnist", tuple(str(i) for i in range(10))), "image"))
 DATASETS.register(DatasetType(
-    "fashion_mnist", "Fashion-MNIST clothes", "classification",
-    "70,000 grey 28×28 pictures of clothes and shoes in 10 classes (60,000 for training), "
-    "downloaded once (30 MB).",
+    "fashion_mnist", N_("Fashion-MNIST clothes"), "classification",
+    N_("70,000 grey 28×28 pictures of clothes and shoes in 10 classes (60,000 for training), "
+       "downloaded once (30 MB)."),
     (PER_CLASS,), loader("fashion_mnist", FASHION_NAMES), "image"))

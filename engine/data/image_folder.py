@@ -34,6 +34,7 @@ from PIL import Image
 from engine.data.base import DATASETS, DataBundle, DatasetType
 from engine.data.images import PER_CLASS, first_per_class, image_bundle
 from engine.errors import Issue, SpecError
+from engine.i18n import N_, t
 from engine.params import Param
 
 MAX_ZIP_BYTES = 200 * 2**20
@@ -75,12 +76,12 @@ class _Notes:
 
     def skip(self, name: str, why: str) -> None:
         if len(self.lines) < MAX_NAMED:
-            self.lines.append(f"skipped {name}: {why}")
+            self.lines.append(t("skipped {name}: {why}", name=name, why=why))
         else:
             self.unnamed += 1
 
     def done(self) -> list[str]:
-        more = [f"skipped {self.unnamed} more files"] if self.unnamed else []
+        more = [t("skipped {n} more files", n=self.unnamed)] if self.unnamed else []
         return self.lines + more
 
 
@@ -88,22 +89,22 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        raise _fail(f"file {path.name!r} is not a readable zip file; make a zip of the "
-                    "folder again", "images_unreadable") from None
+        raise _fail(t("file {file} is not a readable zip file; make a zip of the folder again",
+                      file=repr(path.name)), "images_unreadable") from None
 
 
 def _zip_members(z: zipfile.ZipFile, notes: _Notes) -> Iterator[tuple[str, int, Any]]:
     """(name, uncompressed size, read function) of every file worth trying in the zip."""
     infos = z.infolist()
     if len(infos) > MAX_FILES:
-        raise _fail(f"the zip holds {len(infos)} files, more than {MAX_FILES}; use a "
-                    "smaller sample", "images_too_many_files")
+        raise _fail(t("the zip holds {n} files, more than {most}; use a smaller sample",
+                      n=len(infos), most=MAX_FILES), "images_too_many_files")
     for info in infos:
         name = info.filename.replace("\\", "/")
         if info.is_dir():
             continue
         if _escapes(name):
-            notes.skip(name, "its path points outside the zip")
+            notes.skip(name, t("its path points outside the zip"))
             continue
 
         def read(info: zipfile.ZipInfo = info) -> bytes:
@@ -116,8 +117,8 @@ def _zip_members(z: zipfile.ZipFile, notes: _Notes) -> Iterator[tuple[str, int, 
 def _folder_files(root: Path) -> Iterator[tuple[str, int, Any]]:
     files = sorted(p for p in root.rglob("*") if p.is_file())
     if len(files) > MAX_FILES:
-        raise _fail(f"the folder holds {len(files)} files, more than {MAX_FILES}; use a "
-                    "smaller sample", "images_too_many_files")
+        raise _fail(t("the folder holds {n} files, more than {most}; use a smaller sample",
+                      n=len(files), most=MAX_FILES), "images_too_many_files")
     for p in files:
         yield p.relative_to(root).as_posix(), p.stat().st_size, p.read_bytes
 
@@ -133,7 +134,7 @@ def _by_class(members: list[tuple[str, int, Any]], notes: _Notes
     classes: dict[str, list[tuple[str, int, Any]]] = {}
     for parts, size, read in kept:
         if len(parts) < 2:
-            notes.skip("/".join(parts), "it is not inside a class folder")
+            notes.skip("/".join(parts), t("it is not inside a class folder"))
             continue
         classes.setdefault(parts[0], []).append(("/".join(parts), size, read))
     return dict(sorted(classes.items()))
@@ -145,33 +146,34 @@ def _decode(data: bytes, size: int, mode: str) -> np.ndarray | str:
         with Image.open(io.BytesIO(data)) as im:
             w, h = im.size
             if max(w, h) > MAX_SIDE or w * h > MAX_PIXELS:
-                return f"{w} x {h} pixels is too large (at most {MAX_SIDE} pixels a side)"
+                return t("{w} x {h} pixels is too large (at most {most} pixels a side)", w=w,
+                         h=h, most=MAX_SIDE)
             im.draft(mode, (size, size))  # JPEG: decode at a reduced scale, much faster
             im = im.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
             arr = np.asarray(im, np.uint8)
     except Image.DecompressionBombError:
-        return "too many pixels"
+        return t("too many pixels")
     except Exception:  # noqa: BLE001 - Pillow's decoders raise many kinds on damaged input
-        return "not a readable image"
+        return t("not a readable image")
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
 
 def _source(p: dict[str, Any]) -> Path:
     if not p["path"]:
-        raise _fail("no images given; upload a zip of class folders or set path",
+        raise _fail(t("no images given; upload a zip of class folders or set path"),
                     "images_missing")
     path = Path(p["path"])
     if ALLOWED_DIRS is not None and not any(
             path.resolve().is_relative_to(d.resolve()) for d in ALLOWED_DIRS):
         # A spec from a link must not make the server read any file it can see.
-        raise _fail(f"file {path.name!r} is not an uploaded file; upload it again",
-                    "images_outside")
+        raise _fail(t("file {file} is not an uploaded file; upload it again",
+                      file=repr(path.name)), "images_outside")
     if not path.exists():
-        raise _fail(f"{path.name!r} not found; upload it again or fix the path",
-                    "images_missing")
+        raise _fail(t("{file} not found; upload it again or fix the path",
+                      file=repr(path.name)), "images_missing")
     if path.is_file() and path.stat().st_size > MAX_ZIP_BYTES:
-        raise _fail(f"file {path.name!r} is larger than {MAX_ZIP_BYTES // 2**20} MB; use a "
-                    "smaller sample", "images_too_large")
+        raise _fail(t("file {file} is larger than {mb} MB; use a smaller sample",
+                      file=repr(path.name), mb=MAX_ZIP_BYTES // 2**20), "images_too_large")
     return path
 
 
@@ -190,8 +192,8 @@ def _read(path: Path, members: list[tuple[str, int, Any]], notes: _Notes, p: dic
     mode = "RGB" if p["colour"] else "L"
     grouped = _by_class(members, notes)
     if len(grouped) > MAX_CLASSES:
-        raise _fail(f"found {len(grouped)} class folders, more than {MAX_CLASSES}",
-                    "images_too_many_classes")
+        raise _fail(t("found {n} class folders, more than {most}", n=len(grouped),
+                      most=MAX_CLASSES), "images_too_many_classes")
     images, labels, names, capped = [], [], [], []
     total = 0
     for cls, files in grouped.items():
@@ -200,20 +202,20 @@ def _read(path: Path, members: list[tuple[str, int, Any]], notes: _Notes, p: dic
             if len(got) >= p["max_per_class"]:
                 break
             if size > MAX_MEMBER_BYTES:
-                notes.skip(name, f"larger than {MAX_MEMBER_BYTES // 2**20} MB")
+                notes.skip(name, t("larger than {mb} MB", mb=MAX_MEMBER_BYTES // 2**20))
                 continue
             if total + size > MAX_TOTAL_BYTES:
-                notes.skip(name, f"the images read so far already reach "
-                           f"{MAX_TOTAL_BYTES // 2**20} MB")
+                notes.skip(name, t("the images read so far already reach {mb} MB",
+                                   mb=MAX_TOTAL_BYTES // 2**20))
                 continue
             try:
                 data = read()
             except Exception:  # noqa: BLE001 - damaged or encrypted zip members vary
-                notes.skip(name, "it could not be read from the zip")
+                notes.skip(name, t("it could not be read from the zip"))
                 continue
             total += len(data)
             if len(data) > MAX_MEMBER_BYTES:
-                notes.skip(name, f"larger than {MAX_MEMBER_BYTES // 2**20} MB")
+                notes.skip(name, t("larger than {mb} MB", mb=MAX_MEMBER_BYTES // 2**20))
                 continue
             arr = _decode(data, p["size"], mode)
             if isinstance(arr, str):
@@ -221,26 +223,29 @@ def _read(path: Path, members: list[tuple[str, int, Any]], notes: _Notes, p: dic
             else:
                 got.append(arr)
         if len(got) < len(files) and len(got) == p["max_per_class"]:
-            capped.append(f"{cls}: used the first {len(got)} of {len(files)} files "
-                          "(max per class)")
+            capped.append(t("{cls}: used the first {n} of {total} files (max per class)",
+                            cls=cls, n=len(got), total=len(files)))
         if len(got) < 2:
             if files:
-                notes.skip(f"class {cls}", f"it has {len(got)} usable images; a class needs "
-                           "at least 2 (one to train on, one to test)")
+                notes.skip(t("class {name}", name=cls),
+                           t("it has {n} usable images; a class needs at least 2 (one to train "
+                             "on, one to test)", n=len(got)))
             continue
         images.extend(got)
         labels.extend([len(names)] * len(got))
         names.append(cls)
     lines = capped + notes.done()
     if not images and not grouped:
-        where = "" if not members else "; put each class's images in its own folder (one " \
-                "folder per class)"
-        raise _fail(f"no images found in {path.name!r}{where}", "images_empty")
+        text = (t("no images found in {file}", file=repr(path.name)) if not members else
+                t("no images found in {file}; put each class's images in its own folder (one "
+                  "folder per class)", file=repr(path.name)))
+        raise _fail(text, "images_empty")
     if len(names) < 2:
-        found = f"only one class ({names[0]})" if names else "no class with usable images"
-        raise _fail(f"{found}; a classification needs at least two classes, each in its own "
-                    "folder (one folder per class)" + (f". {'; '.join(lines)}" if lines else ""),
-                    "images_one_class")
+        found = (t("only one class ({name}); a classification needs at least two classes, "
+                   "each in its own folder (one folder per class)", name=names[0]) if names else
+                 t("no class with usable images; a classification needs at least two classes, "
+                   "each in its own folder (one folder per class)"))
+        raise _fail(found + (f". {'; '.join(lines)}" if lines else ""), "images_one_class")
     return images, labels, names, lines
 
 
@@ -260,14 +265,14 @@ def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBu
 
 
 DATASETS.register(DatasetType(
-    "image_folder", "Your images (a zip of class folders)", "classification",
-    "A zip you upload with one folder per class (cats/, dogs/, ...), each holding its "
-    "pictures; they are resized to one size.",
-    (Param("path", str, "", "The uploaded zip (or a folder of class folders)."),
-     Param("size", int, 32, "Image side in pixels after resizing.", min=8, max=64),
-     Param("colour", bool, False, "Keep colour (otherwise grey)."),
-     Param("max_per_class", int, 1000, "Read at most this many images of each class.",
+    "image_folder", N_("Your images (a zip of class folders)"), "classification",
+    N_("A zip you upload with one folder per class (cats/, dogs/, ...), each holding its "
+       "pictures; they are resized to one size."),
+    (Param("path", str, "", N_("The uploaded zip (or a folder of class folders).")),
+     Param("size", int, 32, N_("Image side in pixels after resizing."), min=8, max=64),
+     Param("colour", bool, False, N_("Keep colour (otherwise grey).")),
+     Param("max_per_class", int, 1000, N_("Read at most this many images of each class."),
            min=2, max=20_000),
-     Param("train_ratio", float, 0.75, "Share of images used for training.", min=0.1, max=0.9),
+     Param("train_ratio", float, 0.75, N_("Share of images used for training."), min=0.1, max=0.9),
      PER_CLASS),
     load, "image"))

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from engine.i18n import N_
 from engine.params import Param
 
-PER_CLASS = Param("per_class", int, 0, "Use only the first N training images of each class "
-                  "(0: all of them), so a classroom laptop trains in seconds.", min=0,
+PER_CLASS = Param("per_class", int, 0,
+                  N_("Use only the first N training images of each class (0: all of them), so "
+                     "a classroom laptop trains in seconds."), min=0,
                   max=100_000)
 
 STATS_CHUNK = 1 << 20  # pixels per pass when counting pixel levels

@@ -22,6 +22,7 @@ from engine.data.sequences import (
     _split,
     addition_tokens,
 )
+from engine.i18n import N_
 
 START = "<s>"
 VOCAB = (*DIGITS, "+", START)  # source and target tokens share one vocabulary
@@ -47,7 +48,7 @@ def _load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataB
 
 
 DATASETS.register(DatasetType(
-    "addition_seq2seq", "Addition, encoder-decoder", "classification",
-    "The encoder reads \"123+456\"; the decoder writes the sum \"0579\" one digit at a time, "
-    "reading the digits before (the right ones while training: teacher forcing).",
+    "addition_seq2seq", N_("Addition, encoder-decoder"), "classification",
+    N_("The encoder reads \"123+456\"; the decoder writes the sum \"0579\" one digit at a time, "
+       "reading the digits before (the right ones while training: teacher forcing)."),
     (N_SEQUENCES, ADD_DIGITS, TRAIN_RATIO), _load, category="sequence"))

@@ -15,17 +15,18 @@ import numpy as np
 import torch
 
 from engine.data.base import DATASETS, DataBundle, DatasetType, split
+from engine.i18n import N_
 from engine.params import Param
 
 SYMBOLS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DIGITS = tuple("0123456789")
 
-N_SEQUENCES = Param("n_samples", int, 2000, "Number of sequences.", min=10, max=100_000)
-TRAIN_RATIO = Param("train_ratio", float, 0.8, "Share of sequences used for training.",
+N_SEQUENCES = Param("n_samples", int, 2000, N_("Number of sequences."), min=10, max=100_000)
+TRAIN_RATIO = Param("train_ratio", float, 0.8, N_("Share of sequences used for training."),
                     min=0.1, max=0.9)
-LENGTH = Param("length", int, 8, "Tokens per sequence.", min=2, max=64)
-VOCAB_SIZE = Param("vocab_size", int, 10, "How many different symbols (digits first, then "
-                   "letters).", min=2, max=len(SYMBOLS))
+LENGTH = Param("length", int, 8, N_("Tokens per sequence."), min=2, max=64)
+VOCAB_SIZE = Param("vocab_size", int, 10, N_("How many different symbols (digits first, then "
+                                             "letters)."), min=2, max=len(SYMBOLS))
 
 Make = Callable[[dict[str, Any], np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
@@ -65,11 +66,12 @@ def _aligned(name: str, title: str, help_: str,
     _register(name, title, help_, (LENGTH, VOCAB_SIZE), make, _symbols, _symbols)
 
 
-_aligned("copy", "Copy", "Output each input token at its own position.", lambda x: x.copy())
-_aligned("reverse", "Reverse", "Output the input sequence backwards: position t gets the "
-         "token at position T - 1 - t.", lambda x: x[:, ::-1].copy())
-_aligned("sort", "Sort", "Output the input tokens in ascending order (digits before letters).",
-         lambda x: np.sort(x, axis=1))
+_aligned("copy", N_("Copy"), N_("Output each input token at its own position."), lambda x: x.copy())
+_aligned("reverse", N_("Reverse"), N_("Output the input sequence backwards: position t gets the "
+                                      "token at position T - 1 - t."),
+         lambda x: x[:, ::-1].copy())
+_aligned("sort", N_("Sort"), N_("Output the input tokens in ascending order (digits before "
+                                "letters)."), lambda x: np.sort(x, axis=1))
 
 
 def _parity(p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -77,9 +79,10 @@ def _parity(p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, np
     return x, x.sum(1) % 2
 
 
-_register("parity", "Parity", "Is the number of 1s in a sequence of 0s and 1s even or odd? "
-          "One answer per sequence.", (LENGTH,), _parity, lambda p: ("0", "1"),
-          lambda p: ("even", "odd"))
+_register("parity", N_("Parity"), N_("Is the number of 1s in a sequence of 0s and 1s even or "
+                                     "odd? One answer per sequence."),
+          (LENGTH,), _parity, lambda p: ("0", "1"),
+          lambda p: (N_("even"), N_("odd")))
 
 
 def _count(p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -87,15 +90,17 @@ def _count(p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, np.
     return x, (x == 1).sum(1)
 
 
-_register("count", "Count", "How many times the symbol 1 appears in the sequence. One answer "
-          "per sequence, from 0 to the length.", (LENGTH, VOCAB_SIZE), _count, _symbols,
+_register("count", N_("Count"), N_("How many times the symbol 1 appears in the sequence. One "
+                                   "answer per sequence, from 0 to the length."),
+          (LENGTH, VOCAB_SIZE), _count, _symbols,
           lambda p: tuple(str(i) for i in range(p["length"] + 1)))
 
-ADD_DIGITS = Param("digits", int, 3, "Digits of each number (written with leading zeros).",
+ADD_DIGITS = Param("digits", int, 3, N_("Digits of each number (written with leading zeros)."),
                    min=1, max=8)
-ADD_ALIGN = Param("target_length", str, "input", "input: the sum's digits right-aligned "
-                  "under the whole input (leading zeros), one output per input token; sum: "
-                  "only the digits + 1 places of the sum.", choices=("input", "sum"))
+ADD_ALIGN = Param("target_length", str, "input", N_("input: the sum's digits right-aligned under "
+                                                    "the whole input (leading zeros), one output "
+                                                    "per input token; sum: only the digits + 1 "
+                                                    "places of the sum."), choices=("input", "sum"))
 
 
 def addition_tokens(a: np.ndarray, b: np.ndarray, digits: int,
@@ -119,8 +124,9 @@ def _addition(p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, 
     return addition_tokens(a, b, p["digits"], p["target_length"])
 
 
-_register("addition", "Multi-digit addition", "Input \"123+456\" as tokens; output the sum's "
-          "digits (\"0579\"), one digit per output position.", (ADD_DIGITS, ADD_ALIGN),
+_register("addition", N_("Multi-digit addition"),
+          N_("Input \"123+456\" as tokens; output the sum's digits (\"0579\"), one digit per "
+             "output position."), (ADD_DIGITS, ADD_ALIGN),
           _addition, lambda p: (*DIGITS, "+"), lambda p: DIGITS)
 
 
@@ -150,13 +156,14 @@ def _adding(p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, np
     return np.stack([values, markers], axis=2), y[:, None]
 
 
-_regression("adding", "Adding problem", "Each step has a value in [0, 1] and a marker (0 or "
-            "1); two steps are marked, one in each half. Output the sum of the two marked "
-            "values. Always answering 1 gives a mean squared error of about 0.167.",
-            (Param("length", int, 50, "Steps per sequence: longer means remembering "
-                   "further back.", min=4, max=200),), _adding, ("value", "marker"))
+_regression("adding", N_("Adding problem"), N_("Each step has a value in [0, 1] and a marker (0 or "
+                                               "1); two steps are marked, one in each half. Output "
+                                               "the sum of the two marked values. Always answering "
+                                               "1 gives a mean squared error of about 0.167."),
+            (Param("length", int, 50, N_("Steps per sequence: longer means remembering further "
+                                         "back."), min=4, max=200),), _adding, ("value", "marker"))
 
-FORECAST_NOISE = Param("noise", float, 0.1, "Noise added to the observed values.",
+FORECAST_NOISE = Param("noise", float, 0.1, N_("Noise added to the observed values."),
                        min=0.0, max=1.0)
 
 
@@ -172,8 +179,9 @@ def _forecast(p: dict[str, Any], rng: np.random.Generator) -> tuple[np.ndarray, 
     return seen[:, :, None], wave[:, t:]
 
 
-_regression("sine_forecast", "Sine forecasting", "A noisy sine wave (random period and "
-            "phase) seen for a number of steps; predict the clean wave's next steps.",
-            (Param("length", int, 30, "Steps the model sees.", min=4, max=200),
-             Param("horizon", int, 5, "Steps ahead to predict.", min=1, max=50),
+_regression("sine_forecast", N_("Sine forecasting"), N_("A noisy sine wave (random period and "
+                                                        "phase) seen for a number of steps; "
+                                                        "predict the clean wave's next steps."),
+            (Param("length", int, 30, N_("Steps the model sees."), min=4, max=200),
+             Param("horizon", int, 5, N_("Steps ahead to predict."), min=1, max=50),
              FORECAST_NOISE), _forecast, ("value",))

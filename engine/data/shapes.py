@@ -17,10 +17,12 @@ import numpy as np
 
 from engine.data.base import DATASETS, DataBundle, DatasetType
 from engine.data.images import image_bundle
+from engine.i18n import N_
 from engine.params import Param
 
-CLASSES = ("horizontal bar", "vertical bar", "diagonal bar", "cross", "circle", "square",
-           "triangle")
+# Class names are data (kept in English in the bundle); marked so a page can show t(name).
+CLASSES = (N_("horizontal bar"), N_("vertical bar"), N_("diagonal bar"), N_("cross"),
+           N_("circle"), N_("square"), N_("triangle"))
 STROKES = 4  # the most straight strokes one shape needs (the square)
 CHUNK = 1024  # images drawn at once: bounds the [images, strokes, pixels] distance array
 
@@ -118,14 +120,14 @@ def load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataBu
 
 
 DATASETS.register(DatasetType(
-    "shapes", "Shapes (generated)", "classification",
-    "Bars, crosses, circles, squares and triangles at varied positions, sizes and angles: "
-    "simple enough to see what each filter responds to.",
-    (Param("n_per_class", int, 300, "Images of each shape (training and test together).",
+    "shapes", N_("Shapes (generated)"), "classification",
+    N_("Bars, crosses, circles, squares and triangles at varied positions, sizes and angles: "
+       "simple enough to see what each filter responds to."),
+    (Param("n_per_class", int, 300, N_("Images of each shape (training and test together)."),
            min=10, max=5000),
-     Param("size", int, 28, "Image side in pixels.", choices=(28, 32)),
-     Param("colour", bool, False, "Random colours for shape and background (otherwise grey)."),
-     Param("noise", float, 0.1, "Random noise added to every pixel (0 = clean).", min=0.0,
+     Param("size", int, 28, N_("Image side in pixels."), choices=(28, 32)),
+     Param("colour", bool, False, N_("Random colours for shape and background (otherwise grey).")),
+     Param("noise", float, 0.1, N_("Random noise added to every pixel (0 = clean)."), min=0.0,
            max=0.5),
-     Param("train_ratio", float, 0.75, "Share of images used for training.", min=0.1, max=0.9)),
+     Param("train_ratio", float, 0.75, N_("Share of images used for training."), min=0.1, max=0.9)),
     load, "image"))

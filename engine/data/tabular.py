@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from engine.data.base import DATASETS, TRAIN_RATIO, DataBundle, DatasetType, Kind, split
+from engine.i18n import N_
 from engine.params import Param
 
-STANDARDIZE = Param("standardize", bool, True, "Scale each input to mean 0 and spread 1.")
+STANDARDIZE = Param("standardize", bool, True, N_("Scale each input to mean 0 and spread 1."))
 
 
 def standardize(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -57,11 +58,11 @@ def _sk(name: str) -> Callable[[], Any]:
     return load
 
 
-_register("iris", "Iris flowers", "classification",
-          "150 flowers, 4 measurements, 3 species.", _sk("iris"))
-_register("wine", "Wine", "classification",
-          "178 wines, 13 chemical measurements, 3 cultivars.", _sk("wine"))
-_register("breast_cancer", "Breast cancer", "classification",
-          "569 tumours, 30 measurements, benign or malignant.", _sk("breast_cancer"))
-_register("diabetes", "Diabetes", "regression",
-          "442 patients, 10 measurements, disease progression after a year.", _sk("diabetes"))
+_register("iris", N_("Iris flowers"), "classification",
+          N_("150 flowers, 4 measurements, 3 species."), _sk("iris"))
+_register("wine", N_("Wine"), "classification",
+          N_("178 wines, 13 chemical measurements, 3 cultivars."), _sk("wine"))
+_register("breast_cancer", N_("Breast cancer"), "classification",
+          N_("569 tumours, 30 measurements, benign or malignant."), _sk("breast_cancer"))
+_register("diabetes", N_("Diabetes"), "regression",
+          N_("442 patients, 10 measurements, disease progression after a year."), _sk("diabetes"))

@@ -20,6 +20,7 @@ import torch
 
 from engine.data.base import DATASETS, DataBundle, DatasetType
 from engine.errors import Issue, SpecError
+from engine.i18n import N_, t
 from engine.params import Param
 
 TEXT_DIR = Path(__file__).with_name("texts")
@@ -67,8 +68,8 @@ def encode(text: str, vocab: Sequence[str]) -> np.ndarray:
     unknown = index.get(UNKNOWN, -1)
     ids = np.fromiter((index.get(c, unknown) for c in text), dtype=np.int64, count=len(text))
     if (ids < 0).any():
-        raise ValueError("the text has characters outside the vocabulary, which has no "
-                         "unknown token")
+        raise ValueError(t("the text has characters outside the vocabulary, which has no "
+                           "unknown token"))
     return ids
 
 
@@ -97,19 +98,21 @@ def corpus(p: dict[str, Any]) -> Corpus:
     if p["source"] == OWN:
         text = p["text"].replace("\r\n", "\n").replace("\r", "\n")
         if not text.strip():
-            raise _fail("no text given; paste your text or choose a shipped one", "text_missing")
+            raise _fail(t("no text given; paste your text or choose a shipped one"),
+                        "text_missing")
         if len(text) > MAX_OWN_CHARS:
-            raise _fail(f"your text has {len(text):,} characters; the limit is "
-                        f"{MAX_OWN_CHARS:,}, so use a part of it", "text_too_long")
+            raise _fail(t("your text has {n} characters; the limit is {most}, so use a part of "
+                          "it", n=f"{len(text):,}", most=f"{MAX_OWN_CHARS:,}"), "text_too_long")
     else:
         text = shipped_text(p["source"])
-    t = p["length"]
+    length = p["length"]
     cut = round(len(text) * p["train_ratio"])
-    need = int(np.ceil((t + 1) / min(p["train_ratio"], 1 - p["train_ratio"])))
-    if min(cut, len(text) - cut) < t + 1:
-        raise _fail(f"the text has {len(text):,} characters; windows of {t} with a "
-                    f"{p['train_ratio']:g} training share need at least {need:,}, so use a "
-                    "longer text or shorter windows", "text_too_short")
+    need = int(np.ceil((length + 1) / min(p["train_ratio"], 1 - p["train_ratio"])))
+    if min(cut, len(text) - cut) < length + 1:
+        raise _fail(t("the text has {n} characters; windows of {length} with a {share} training "
+                      "share need at least {need}, so use a longer text or shorter windows",
+                      n=f"{len(text):,}", length=length, share=f"{p['train_ratio']:g}",
+                      need=f"{need:,}"), "text_too_short")
     vocab = build_vocab(text, p["max_vocab"])
     ids = encode(text, vocab)
     merged = len(set(text) - set(vocab)) if vocab[-1] == UNKNOWN else 0
@@ -133,24 +136,26 @@ def _load(p: dict[str, Any], seed: int, features: Sequence[str] | None) -> DataB
                                                     p["n_samples"] - n_train, rng))]
     notes = ()
     if c.merged:
-        notes = (f"the text has {c.merged + len(c.vocab) - 1:,} different characters; the "
-                 f"{c.merged:,} rarest are shown as {UNKNOWN} (raise max_vocab to keep them)",)
+        notes = (t("the text has {n} different characters; the {rare} rarest are shown as "
+                   "{unknown} (raise max_vocab to keep them)",
+                   n=f"{c.merged + len(c.vocab) - 1:,}", rare=f"{c.merged:,}", unknown=UNKNOWN),)
     return DataBundle(*parts, "classification", c.vocab, vocab=c.vocab, notes=notes)
 
 
 DATASETS.register(DatasetType(
-    "text", "Character-level text", "classification",
-    "Predict the next character at every position of a window of text: a shipped "
-    "public-domain text (Aesop's fables in English, the Daodejing or the Analects in "
-    "Chinese) or your own.",
-    (Param("source", str, "aesop", "Which text: aesop (English), daodejing or lunyu "
-           "(Chinese), or own (the text below).", choices=(*TEXTS, OWN)),
-     Param("text", str, "", f"Your own text (any language, at most {MAX_OWN_CHARS:,} "
-           "characters); used when the source is own.", multiline=True),
-     Param("length", int, 32, "Characters per window.", min=2, max=256),
-     Param("n_samples", int, 4000, "Number of windows.", min=10, max=100_000),
-     Param("max_vocab", int, 1000, "Most different characters kept; the rarest beyond it "
-           f"become {UNKNOWN}.", min=2, max=5000),
-     Param("train_ratio", float, 0.9, "Share of the text used for training (its start).",
+    "text", N_("Character-level text"), "classification",
+    N_("Predict the next character at every position of a window of text: a shipped "
+       "public-domain text (Aesop's fables in English, the Daodejing or the Analects in "
+       "Chinese) or your own."),
+    (Param("source", str, "aesop", N_("Which text: aesop (English), daodejing or lunyu (Chinese), "
+                                      "or own (the text below)."), choices=(*TEXTS, OWN)),
+     # The page translates help with t(help): the numbers are spelled out in the literal.
+     Param("text", str, "", N_("Your own text (any language, at most 200,000 characters); "
+                               "used when the source is own."), multiline=True),
+     Param("length", int, 32, N_("Characters per window."), min=2, max=256),
+     Param("n_samples", int, 4000, N_("Number of windows."), min=10, max=100_000),
+     Param("max_vocab", int, 1000, N_("Most different characters kept; the rarest beyond it "
+                                      "become □."), min=2, max=5000),
+     Param("train_ratio", float, 0.9, N_("Share of the text used for training (its start)."),
            min=0.1, max=0.9)),
     _load, category="text"))

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from engine.data.base import COMMON, DATASETS, DataBundle, DatasetType, split
+from engine.i18n import N_
 from engine.params import Param
 
 
@@ -34,8 +35,8 @@ def _register(name: str, title: str, help_: str, extra: tuple[Param, ...],
     DATASETS.register(DatasetType(name, title, "regression", help_, COMMON + extra, load))
 
 
-_register("sine", "Sine wave", "y = sin(periods * x) for x in [-pi, pi], plus noise.",
-          (Param("periods", float, 1.0, "Periods across the input range.", min=0.25, max=5),),
+_register("sine", N_("Sine wave"), N_("y = sin(periods * x) for x in [-pi, pi], plus noise."),
+          (Param("periods", float, 1.0, N_("Periods across the input range."), min=0.25, max=5),),
           lambda t, p: np.sin(t * np.pi * p["periods"]))
 
 
@@ -45,9 +46,9 @@ def polynomial(t: np.ndarray, degree: int) -> np.ndarray:
     return np.polynomial.chebyshev.Chebyshev.basis(degree)(t)
 
 
-_register("polynomial", "Polynomial",
-          "y = T_degree(x / pi), the Chebyshev polynomial (T1 = t, T2 = 2t^2 - 1, "
-          "T3 = 4t^3 - 3t, ...), plus noise.",
-          (Param("degree", int, 3, "Degree of the polynomial (its curve has degree - 1 bends).",
+_register("polynomial", N_("Polynomial"),
+          N_("y = T_degree(x / pi), the Chebyshev polynomial (T1 = t, T2 = 2t^2 - 1, "
+             "T3 = 4t^3 - 3t, ...), plus noise."),
+          (Param("degree", int, 3, N_("Degree of the polynomial (its curve has degree - 1 bends)."),
                  min=1, max=5),),
           lambda t, p: polynomial(t, p["degree"]))

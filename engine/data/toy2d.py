@@ -13,6 +13,7 @@ import torch
 
 from engine.data.base import COMMON, DATASETS, DataBundle, DatasetType, Kind, split
 from engine.data.features import apply_features
+from engine.i18n import N_
 from engine.params import Param
 
 RADIUS = 5.0
@@ -121,19 +122,22 @@ def _multi_gaussian(n: int, noise: float, rng: np.random.Generator, p: dict) -> 
     return pts + rng.uniform(-RADIUS, RADIUS, (n, 2)) * noise, np.clip(labels, -1, 1)
 
 
-CLASSES = Param("classes", int, 3, "Number of classes.", min=3, max=5)
+CLASSES = Param("classes", int, 3, N_("Number of classes."), min=3, max=5)
 
-_register("circle", "Circle", "classification", "One class inside a ring of the other.", _circle)
-_register("xor", "Exclusive or", "classification", "Opposite quadrants share a class.", _xor)
-_register("gaussian", "Two Gaussians", "classification", "Two overlapping clouds.", _gaussian)
-_register("spiral", "Spiral", "classification", "Two interleaved spirals.",
+_register("circle", N_("Circle"), "classification", N_("One class inside a ring of the other."),
+          _circle)
+_register("xor", N_("Exclusive or"), "classification", N_("Opposite quadrants share a class."),
+          _xor)
+_register("gaussian", N_("Two Gaussians"), "classification", N_("Two overlapping clouds."),
+          _gaussian)
+_register("spiral", N_("Spiral"), "classification", N_("Two interleaved spirals."),
           lambda n, noise, rng, p: _spiral_arms(n, noise, rng, 2))
-_register("moons", "Two moons", "classification", "Two interleaving half circles.", _moons)
-_register("spiral_multi", "Multi-class spiral", "classification",
-          "Three to five interleaved spiral arms.",
+_register("moons", N_("Two moons"), "classification", N_("Two interleaving half circles."), _moons)
+_register("spiral_multi", N_("Multi-class spiral"), "classification",
+          N_("Three to five interleaved spiral arms."),
           lambda n, noise, rng, p: _spiral_arms(n, noise, rng, p["classes"]), (CLASSES,), "param")
-_register("blobs", "Blobs", "classification", "Three to five Gaussian clouds in a ring.",
+_register("blobs", N_("Blobs"), "classification", N_("Three to five Gaussian clouds in a ring."),
           _blobs, (CLASSES,), "param")
-_register("plane", "Plane", "regression", "The target rises evenly along x1 + x2.", _plane)
-_register("multi_gaussian", "Multi Gaussian", "regression", "Bumps and dips of six Gaussians.",
-          _multi_gaussian)
+_register("plane", N_("Plane"), "regression", N_("The target rises evenly along x1 + x2."), _plane)
+_register("multi_gaussian", N_("Multi Gaussian"), "regression",
+          N_("Bumps and dips of six Gaussians."), _multi_gaussian)

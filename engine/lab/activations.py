@@ -17,6 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.i18n import N_, t
+
 SATURATION = 0.05  # a derivative below this fraction of its peak counts as saturated
 
 
@@ -26,23 +28,24 @@ def _sign(x: torch.Tensor) -> torch.Tensor:
 
 
 ACTIVATIONS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], str]] = {
-    "sigmoid": (torch.sigmoid, "Squashes to (0, 1); its derivative is at most 0.25."),
-    "tanh": (torch.tanh, "Squashes to (-1, 1), zero-centred; saturates for |x| > 2 or so."),
-    "relu": (torch.relu, "max(0, x): derivative 1 or 0, so a unit with x < 0 learns nothing."),
+    "sigmoid": (torch.sigmoid, N_("Squashes to (0, 1); its derivative is at most 0.25.")),
+    "tanh": (torch.tanh, N_("Squashes to (-1, 1), zero-centred; saturates for |x| > 2 or so.")),
+    "relu": (torch.relu, N_("max(0, x): derivative 1 or 0, so a unit with x < 0 learns nothing.")),
     "leaky_relu": (F.leaky_relu,
-                   "Slope 0.01 for x < 0: small, so it is shaded, but never zero."),
-    "elu": (F.elu, "exp(x) - 1 for x < 0: smooth, fades to a flat -1 on the left."),
-    "gelu": (F.gelu, "x times the Gaussian CDF of x: dips slightly below 0."),
-    "silu": (F.silu, "x * sigmoid(x) (swish): smooth, non-monotonic."),
-    "softplus": (F.softplus, "log(1 + exp(x)): a smooth ReLU; its derivative is sigmoid."),
-    "identity": (lambda x: x, "No non-linearity: derivative 1 everywhere."),
-    "sign": (_sign, "A hard step to -1 or +1: derivative 0 everywhere, undefined at 0."),
+                   N_("Slope 0.01 for x < 0: small, so it is shaded, but never zero.")),
+    "elu": (F.elu, N_("exp(x) - 1 for x < 0: smooth, fades to a flat -1 on the left.")),
+    "gelu": (F.gelu, N_("x times the Gaussian CDF of x: dips slightly below 0.")),
+    "silu": (F.silu, N_("x * sigmoid(x) (swish): smooth, non-monotonic.")),
+    "softplus": (F.softplus, N_("log(1 + exp(x)): a smooth ReLU; its derivative is sigmoid.")),
+    "identity": (lambda x: x, N_("No non-linearity: derivative 1 everywhere.")),
+    "sign": (_sign, N_("A hard step to -1 or +1: derivative 0 everywhere, undefined at 0.")),
 }
 
 # How each activation is written for people (the keys are the layer registry's names).
-LABELS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "leaky_relu": "Leaky ReLU",
-          "elu": "ELU", "gelu": "GELU", "silu": "SiLU (swish)", "softplus": "Softplus",
-          "identity": "Identity", "sign": "Sign"}
+LABELS = {"sigmoid": N_("Sigmoid"), "tanh": N_("Tanh"), "relu": N_("ReLU"),
+          "leaky_relu": N_("Leaky ReLU"), "elu": N_("ELU"), "gelu": N_("GELU"),
+          "silu": N_("SiLU (swish)"), "softplus": N_("Softplus"), "identity": N_("Identity"),
+          "sign": N_("Sign")}
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ def curve(name: str, lo: float = -6.0, hi: float = 6.0, n: int = 601,
           threshold: float = SATURATION) -> Curve:
     """The activation and its derivative on ``n`` points from ``lo`` to ``hi``."""
     if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+        raise ValueError(t("unknown activation {name}; choose from {known}", name=repr(name),
+                           known=", ".join(ACTIVATIONS)))
     fn, note = ACTIVATIONS[name]
     # Rounded so a grid through 0 hits it exactly (linspace lands on -1e-16), which is
     # where ReLU's and sign's derivatives change.

@@ -20,6 +20,8 @@ import networkx as nx
 import numpy as np
 import torch
 
+from engine.i18n import N_
+
 Value = float | np.ndarray
 LEAVES = ("input", "const")  # input: a value we want the gradient of; const: e.g. a target
 
@@ -66,9 +68,9 @@ def _step01(v: Value) -> Value:
 
 
 # How each operation is named for people (the keys are ids in the examples).
-OP_NAMES = {"add": "add", "mul": "multiply", "affine": "affine (w·x+b)", "sigmoid": "sigmoid",
-            "tanh": "tanh", "relu": "ReLU", "sq_error": "squared error", "input": "input",
-            "const": "constant"}
+OP_NAMES = {"add": N_("add"), "mul": N_("multiply"), "affine": N_("affine (w·x+b)"),
+            "sigmoid": N_("sigmoid"), "tanh": N_("tanh"), "relu": N_("ReLU"),
+            "sq_error": N_("squared error"), "input": N_("input"), "const": N_("constant")}
 OPS: dict[str, Op] = {
     "add": Op("+", None, lambda *v: _scalar(sum(v)), lambda *a: tuple(1.0 for _ in a[:-1]),
               lambda *v: sum(v), "a + b + ..."),

@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from engine.i18n import t
+from engine.i18n import N_, t
 
 Pair = int | tuple[int, int]
 PoolKind = Literal["max", "avg"]
@@ -29,38 +29,38 @@ _G5 = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1])
 # name -> (label, weights, what it does). Weights that are fractions stay exact fractions
 # of small integers, so the arithmetic of one cell reads cleanly.
 KERNELS: dict[str, tuple[str, np.ndarray, str]] = {
-    "identity": ("Identity", np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], float),
-                 "Copies the pixel under the centre: the output is the input (minus the "
-                 "border it cannot reach without padding)."),
-    "edge_horizontal": ("Horizontal edges", np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]],
+    "identity": (N_("Identity"), np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], float),
+                 N_("Copies the pixel under the centre: the output is the input (minus the "
+                    "border it cannot reach without padding).")),
+    "edge_horizontal": (N_("Horizontal edges"), np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]],
                                                      float),
-                        "Row below minus row above: large where brightness changes from top "
-                        "to bottom, so horizontal edges light up (positive or negative by "
-                        "direction)."),
-    "edge_vertical": ("Vertical edges", np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], float),
-                      "Right column minus left column: vertical edges light up."),
-    "sobel_x": ("Sobel (vertical edges)", np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], float),
-                "Like the vertical-edge kernel, with the middle row counted twice, which "
-                "smooths a little along the edge."),
-    "sobel_y": ("Sobel (horizontal edges)", np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
+                        N_("Row below minus row above: large where brightness changes from top "
+                           "to bottom, so horizontal edges light up (positive or negative by "
+                           "direction).")),
+    "edge_vertical": (N_("Vertical edges"), np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], float),
+                      N_("Right column minus left column: vertical edges light up.")),
+    "sobel_x": (N_("Sobel (vertical edges)"), np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], float),
+                N_("Like the vertical-edge kernel, with the middle row counted twice, which "
+                   "smooths a little along the edge.")),
+    "sobel_y": (N_("Sobel (horizontal edges)"), np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
                                                      float),
-                "The Sobel kernel turned a quarter: horizontal edges."),
-    "laplacian": ("Laplacian", np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], float),
-                  "Neighbours minus four times the centre: zero on flat and evenly sloped "
-                  "areas, large on edges and fine detail, in every direction."),
-    "box_blur": ("Blur (box)", np.full((3, 3), 1 / 9),
-                 "The average of the 3x3 neighbourhood: every weight is 1/9."),
-    "gaussian_3": ("Gaussian blur 3x3", np.outer([1, 2, 1], [1, 2, 1]) / 16,
-                   "A weighted average: near pixels count more than far ones. The weights "
-                   "add up to 1, so brightness stays the same."),
-    "gaussian_5": ("Gaussian blur 5x5", _G5 / _G5.sum(),
-                   "A wider Gaussian: a stronger blur."),
-    "sharpen": ("Sharpen", np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float),
-                "The pixel plus its difference from its neighbours: edges get steeper. The "
-                "weights add up to 1, so flat areas stay as they are."),
-    "emboss": ("Emboss", np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], float),
-               "Bottom-right minus top-left plus the pixel: the picture looks pressed into "
-               "metal, lit from one side."),
+                N_("The Sobel kernel turned a quarter: horizontal edges.")),
+    "laplacian": (N_("Laplacian"), np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], float),
+                  N_("Neighbours minus four times the centre: zero on flat and evenly sloped "
+                     "areas, large on edges and fine detail, in every direction.")),
+    "box_blur": (N_("Blur (box)"), np.full((3, 3), 1 / 9),
+                 N_("The average of the 3x3 neighbourhood: every weight is 1/9.")),
+    "gaussian_3": (N_("Gaussian blur 3x3"), np.outer([1, 2, 1], [1, 2, 1]) / 16,
+                   N_("A weighted average: near pixels count more than far ones. The weights "
+                      "add up to 1, so brightness stays the same.")),
+    "gaussian_5": (N_("Gaussian blur 5x5"), _G5 / _G5.sum(),
+                   N_("A wider Gaussian: a stronger blur.")),
+    "sharpen": (N_("Sharpen"), np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float),
+                N_("The pixel plus its difference from its neighbours: edges get steeper. The "
+                   "weights add up to 1, so flat areas stay as they are.")),
+    "emboss": (N_("Emboss"), np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], float),
+               N_("Bottom-right minus top-left plus the pixel: the picture looks pressed into "
+                  "metal, lit from one side.")),
 }
 
 
@@ -176,7 +176,8 @@ def _window(shape: tuple[int, int], k: tuple[int, int], s: tuple[int, int],
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     oh, ow = _check_fits(shape, k, s, p, d)
     if not (0 <= row < oh and 0 <= col < ow):
-        raise ValueError(f"output cell ({row}, {col}) is outside the {oh} x {ow} output")
+        raise ValueError(t("output cell ({row}, {col}) is outside the {oh} x {ow} output",
+                           row=row, col=col, oh=oh, ow=ow))
     rows = row * s[0] + d[0] * np.arange(k[0])[:, None] + np.zeros(k[1], int)
     cols = col * s[1] + d[1] * np.arange(k[1])[None, :] + np.zeros((k[0], 1), int)
     padded = ((rows < p[0]) | (rows >= shape[0] + p[0]) | (cols < p[1])
@@ -328,5 +329,5 @@ def small_input(pattern: str, n: int = 7, seed: int = 0) -> np.ndarray:
     raise ValueError(f"unknown pattern {pattern!r}")
 
 
-PATTERNS = {"random": "Random numbers 0 to 9", "edge": "A vertical edge",
-            "line": "A diagonal line", "square": "A square"}
+PATTERNS = {"random": N_("Random numbers 0 to 9"), "edge": N_("A vertical edge"),
+            "line": N_("A diagonal line"), "square": N_("A square")}

@@ -10,11 +10,13 @@ from functools import lru_cache
 
 import numpy as np
 
-PHOTOS = {"china": ("A temple in China (photo)", "china.jpg"),
-          "flower": ("A flower (photo)", "flower.jpg")}
+from engine.i18n import N_
+
+PHOTOS = {"china": (N_("A temple in China (photo)"), "china.jpg"),
+          "flower": (N_("A flower (photo)"), "flower.jpg")}
 # Image sets that load without a download, with the parameters the lab shows them at.
-IMAGE_SETS = {"digits": ("Handwritten digits", {"size": 28}),
-              "shapes": ("Generated shapes", {})}
+IMAGE_SETS = {"digits": (N_("Handwritten digits"), {"size": 28}),
+              "shapes": (N_("Generated shapes"), {})}
 LUMA = (0.299, 0.587, 0.114)  # how much red, green and blue count in perceived brightness
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.i18n import N_, t
+
 Fn = Callable[[Any, Any], Any]
 
 
@@ -85,46 +87,46 @@ def _himmelblau_grad(x: Any, y: Any) -> tuple[Any, Any]:
 
 SURFACES: dict[str, Surface] = {s.name: s for s in (
     Surface(
-        "bowl", "Ill-conditioned bowl (0.1x² + 2y², condition number 20)", _bowl, _bowl_grad,
+        "bowl", N_("Ill-conditioned bowl (0.1x² + 2y², condition number 20)"), _bowl, _bowl_grad,
         start=(-4.5, 1.5), bounds=(-5.0, 5.0, -2.0, 2.0), minima=((0.0, 0.0),), fmin=0.0,
         steps=100, lr={"sgd": 0.45, "momentum": 0.05, "nesterov": 0.05, "adagrad": 1.0,
             "rmsprop": 0.05, "adam": 0.3, "adamw": 0.3},
-        note="Steep across, shallow along: plain SGD zig-zags across the valley while "
-             "crawling along it; momentum and per-coordinate scaling fix one each.",
+        note=N_("Steep across, shallow along: plain SGD zig-zags across the valley while "
+                "crawling along it; momentum and per-coordinate scaling fix one each."),
     ),
     Surface(
-        "rosenbrock", "Rosenbrock's banana valley", _rosenbrock, _rosenbrock_grad,
+        "rosenbrock", N_("Rosenbrock's banana valley"), _rosenbrock, _rosenbrock_grad,
         start=(-1.2, 1.0), bounds=(-2.0, 2.0, -1.0, 3.0), minima=((1.0, 1.0),), fmin=0.0,
         steps=500, lr={"sgd": 0.002, "momentum": 0.001, "nesterov": 0.001, "adagrad": 1.0,
             "rmsprop": 0.01, "adam": 0.2, "adamw": 0.2},
-        note="Finding the curved valley is easy; following it to (1, 1) is the hard part.",
+        note=N_("Finding the curved valley is easy; following it to (1, 1) is the hard part."),
     ),
     Surface(
-        "beale", "Beale's function", _beale, _beale_grad,
+        "beale", N_("Beale's function"), _beale, _beale_grad,
         start=(1.0, 1.4), bounds=(-4.5, 4.5, -4.5, 4.5), minima=((3.0, 0.5),), fmin=0.0,
         steps=300, lr={"sgd": 0.01, "momentum": 0.003, "nesterov": 0.003, "adagrad": 1.0,
             "rmsprop": 0.03, "adam": 0.1, "adamw": 0.1},
-        note="Flat plateaus next to very steep walls: gradient sizes vary by orders of "
-             "magnitude, which is what adaptive methods are for.",
+        note=N_("Flat plateaus next to very steep walls: gradient sizes vary by orders of "
+                "magnitude, which is what adaptive methods are for."),
     ),
     Surface(
-        "saddle", "Saddle point (x² − y² + y⁴/4)", _saddle, _saddle_grad,
+        "saddle", N_("Saddle point (x² − y² + y⁴/4)"), _saddle, _saddle_grad,
         start=(2.5, 0.001), bounds=(-3.0, 3.0, -2.5, 2.5),
         minima=((0.0, 2**0.5), (0.0, -(2**0.5))), fmin=-1.0,
         steps=100, lr={"sgd": 0.05, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.5,
             "rmsprop": 0.03, "adam": 0.1, "adamw": 0.1},
-        note="Starting almost on the ridge, the gradient across it is tiny: SGD lingers near "
-             "the saddle, methods that rescale small gradients roll off much sooner.",
+        note=N_("Starting almost on the ridge, the gradient across it is tiny: SGD lingers near "
+                "the saddle, methods that rescale small gradients roll off much sooner."),
     ),
     Surface(
-        "himmelblau", "Himmelblau's function (four minima)", _himmelblau, _himmelblau_grad,
+        "himmelblau", N_("Himmelblau's function (four minima)"), _himmelblau, _himmelblau_grad,
         start=(-0.3, -0.9), bounds=(-5.0, 5.0, -5.0, 5.0),
         minima=((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
                 (3.584428, -1.848126)), fmin=0.0,
         steps=150, lr={"sgd": 0.005, "momentum": 0.001, "nesterov": 0.001, "adagrad": 0.5,
             "rmsprop": 0.03, "adam": 0.1, "adamw": 0.1},
-        note="Four equally good minima and a hill in the middle: where you end up depends "
-             "on the optimizer, not only on where you start.",
+        note=N_("Four equally good minima and a hill in the middle: where you end up depends "
+                "on the optimizer, not only on where you start."),
     ),
 )}
 
@@ -133,7 +135,8 @@ def get_surface(name: str) -> Surface:
     try:
         return SURFACES[name]
     except KeyError:
-        raise ValueError(f"unknown surface {name!r}; choose from {', '.join(SURFACES)}") from None
+        raise ValueError(t("unknown surface {name}; choose from {known}", name=repr(name),
+                           known=", ".join(SURFACES))) from None
 
 
 def grid(surface: Surface, n: int = 150) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from torch import nn
 
+from engine.i18n import N_
 from engine.params import Param
 from engine.registry import Registry
 
@@ -52,7 +53,10 @@ class LayerType:
         return self.max_inputs is None or self.max_inputs > 1
 
 
-LAYERS: Registry[LayerType] = Registry("layer type")
+LAYERS: Registry[LayerType] = Registry(N_("layer type"))
+# The categories' names as the pages show them (``t(lt.category)``).
+CATEGORIES = (N_("core"), N_("activation"), N_("convolution"), N_("regularisation"),
+              N_("merge"), N_("recurrent"), N_("sequence"), N_("attention"))
 
 
 def one_input(shapes: list[Shape]) -> Shape:

@@ -7,6 +7,7 @@ from typing import Any
 
 from torch import nn
 
+from engine.i18n import N_, t
 from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, one_input, whole_input
 from engine.layers.conv import CONV_PARAMS
 from engine.layers.spatial import ConvAct, check_groups, check_span, out_size, with_activation
@@ -16,10 +17,12 @@ def _sequence(shapes: list[Shape]) -> Shape:
     shape = one_input(shapes)
     if len(shape) == 2:
         return shape
-    fix = ("for an image [channels, height, width], use conv2d" if len(shape) == 3 else
-           "a flat vector has no channels: read a data set of sequences, or use linear")
-    raise ShapeError(f"conv1d needs a sequence input [channels, length], got {list(shape)}; "
-                     f"{fix}")
+    if len(shape) == 3:
+        raise ShapeError(t("conv1d needs a sequence input [channels, length], got {shape}; for "
+                           "an image [channels, height, width], use conv2d", shape=list(shape)))
+    raise ShapeError(t("conv1d needs a sequence input [channels, length], got {shape}; a flat "
+                       "vector has no channels: read a data set of sequences, or use linear",
+                       shape=list(shape)))
 
 
 def _infer(p: dict[str, Any], shapes: list[Shape]) -> Shape:
@@ -38,8 +41,8 @@ def _build(p: dict[str, Any], shapes: list[Shape]) -> ConvAct:
 
 LAYERS.register(LayerType(
     name="conv1d",
-    help="Slides filters along a sequence: shared weights, local connections in time.",
-    params=tuple(replace(p, help="Length of each filter.") if p.name == "kernel_size" else p
+    help=N_("Slides filters along a sequence: shared weights, local connections in time."),
+    params=tuple(replace(p, help=N_("Length of each filter.")) if p.name == "kernel_size" else p
                  for p in CONV_PARAMS),
     # Receptive fields are drawn over images; a sequence counts as seen whole.
     infer=_infer, build=_build, window=whole_input, category="convolution",

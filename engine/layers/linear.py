@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.i18n import N_, t
 from engine.layers.activations import ACTIVATIONS, make_activation
 from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, one_input, whole_input
 from engine.params import Param
@@ -39,8 +40,8 @@ def _infer(p: dict[str, Any], shapes: list[Shape]) -> Shape:
     if len(shape) == 2:  # a sequence [length, features]: the same layer at every position
         return (shape[0], p["units"])
     if len(shape) != 1:
-        raise ShapeError(f"linear needs a flat input, got shape {list(shape)}; "
-                         "add a flatten node before it")
+        raise ShapeError(t("linear needs a flat input, got shape {shape}; add a flatten node "
+                           "before it", shape=list(shape)))
     return (p["units"],)
 
 
@@ -52,12 +53,12 @@ def _build(p: dict[str, Any], shapes: list[Shape]) -> nn.Module:
 
 LAYERS.register(LayerType(
     name="linear",
-    help="Fully connected: every output is a weighted sum of all inputs plus a bias.",
+    help=N_("Fully connected: every output is a weighted sum of all inputs plus a bias."),
     params=(
-        Param("units", int, 8, "Number of neurons (outputs).", min=1, max=4096),
-        Param("activation", str, "none", "Activation applied to the outputs.",
+        Param("units", int, 8, N_("Number of neurons (outputs)."), min=1, max=4096),
+        Param("activation", str, "none", N_("Activation applied to the outputs."),
               choices=("none", *(a for a in ACTIVATIONS if a != "leaky_relu"), "leaky_relu")),
-        Param("bias", bool, True, "Add a learned bias to each output."),
+        Param("bias", bool, True, N_("Add a learned bias to each output.")),
     ),
     infer=_infer,
     build=_build,

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.i18n import N_
 from engine.layers.base import LAYERS, LayerType, Shape, whole_input
 from engine.layers.sequence_shape import sequence
 from engine.params import Param
@@ -45,10 +46,10 @@ def _infer(p: dict[str, Any], shapes: list[Shape]) -> Shape:
 
 LAYERS.register(LayerType(
     name="positional",
-    help="Adds to each position a vector that tells where it is in the sequence, so attention "
-         "can use order.",
-    params=(Param("kind", str, "sinusoidal", "Sinusoidal: fixed waves of many wavelengths; "
-                  "learned: one trained vector per position.",
+    help=N_("Adds to each position a vector that tells where it is in the sequence, so attention "
+            "can use order."),
+    params=(Param("kind", str, "sinusoidal", N_("Sinusoidal: fixed waves of many wavelengths; "
+                                                "learned: one trained vector per position."),
                   choices=("sinusoidal", "learned")),),
     infer=_infer,
     build=lambda p, shapes: Positional(*sequence("positional", shapes[0]), p["kind"]),

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.i18n import N_
 from engine.layers.base import LAYERS, LayerType, Shape, whole_input
 from engine.layers.recurrent_steps import GATES, run_steps
 from engine.layers.sequence_shape import sequence
@@ -76,29 +77,29 @@ def _infer(p: dict[str, Any], shapes: list[Shape], name: str) -> Shape:
 
 def _params(kind: str) -> tuple[Param, ...]:
     common = (
-        Param("hidden", int, 32, "Size of the hidden state (units per direction).",
+        Param("hidden", int, 32, N_("Size of the hidden state (units per direction)."),
               min=1, max=2048),
-        Param("layers", int, 1, "Recurrent layers stacked; each reads the states of the one "
-              "below.", min=1, max=8),
-        Param("bidirectional", bool, False, "Also read the sequence backwards and join both "
-              "states, so each step sees its future too."),
-        Param("output", str, "sequence", "The hidden state at every step (sequence), at the "
-              "last step (last), or averaged over the steps (mean).",
+        Param("layers", int, 1, N_("Recurrent layers stacked; each reads the states of the one "
+                                   "below."), min=1, max=8),
+        Param("bidirectional", bool, False, N_("Also read the sequence backwards and join both "
+                                               "states, so each step sees its future too.")),
+        Param("output", str, "sequence", N_("The hidden state at every step (sequence), at the "
+                                            "last step (last), or averaged over the steps (mean)."),
               choices=("sequence", "last", "mean")),
     )
     if kind != "rnn":
         return common
-    return (*common, Param("activation", str, "tanh", "Applied to each new state.",
+    return (*common, Param("activation", str, "tanh", N_("Applied to each new state."),
                            choices=("tanh", "relu")))
 
 
 HELP = {
-    "rnn": "A plain recurrent layer: the new state is tanh of the input and the previous "
-           "state. Its memory fades over long sequences.",
-    "lstm": "Long short-term memory: a cell state kept by forget, input and output gates, "
-            "so it remembers across long sequences.",
-    "gru": "Gated recurrent unit: reset and update gates decide what of the state to keep; "
-           "lighter than an LSTM.",
+    "rnn": N_("A plain recurrent layer: the new state is tanh of the input and the previous "
+              "state. Its memory fades over long sequences."),
+    "lstm": N_("Long short-term memory: a cell state kept by forget, input and output gates, "
+               "so it remembers across long sequences."),
+    "gru": N_("Gated recurrent unit: reset and update gates decide what of the state to keep; "
+              "lighter than an LSTM."),
 }
 
 for _kind in CORES:

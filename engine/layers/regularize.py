@@ -6,14 +6,15 @@ from typing import Any
 
 from torch import nn
 
+from engine.i18n import N_, t
 from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, one_input, whole_input
 from engine.params import Param
 
 
 def _features(name: str, shape: Shape) -> int:
     if len(shape) != 1:
-        raise ShapeError(f"{name} needs a flat input, got shape {list(shape)}; "
-                         "add a flatten node before it")
+        raise ShapeError(t("{name} needs a flat input, got shape {shape}; add a flatten node "
+                           "before it", name=name, shape=list(shape)))
     return shape[0]
 
 
@@ -26,8 +27,8 @@ def _flat(name: str):  # noqa: ANN202
 
 LAYERS.register(LayerType(
     name="dropout",
-    help="Zeroes each input with probability p while training, scaling the rest by 1/(1-p).",
-    params=(Param("p", float, 0.5, "Probability of dropping a unit.", min=0.0, max=0.95),),
+    help=N_("Zeroes each input with probability p while training, scaling the rest by 1/(1-p)."),
+    params=(Param("p", float, 0.5, N_("Probability of dropping a unit."), min=0.0, max=0.95),),
     infer=lambda p, shapes: one_input(shapes),
     build=lambda p, shapes: nn.Dropout(p["p"]),
     category="regularisation",
@@ -35,8 +36,9 @@ LAYERS.register(LayerType(
 
 LAYERS.register(LayerType(
     name="batchnorm1d",
-    help="Normalises each feature over the batch, then scales and shifts it.",
-    params=(Param("momentum", float, 0.1, "Running-statistics update rate.", min=0.0, max=1.0),),
+    help=N_("Normalises each feature over the batch, then scales and shifts it."),
+    params=(Param("momentum", float, 0.1, N_("Running-statistics update rate."), min=0.0,
+                  max=1.0),),
     infer=_flat("batchnorm1d"),
     build=lambda p, shapes: nn.BatchNorm1d(shapes[0][0], momentum=p["momentum"]),
     category="regularisation",
@@ -44,7 +46,7 @@ LAYERS.register(LayerType(
 
 LAYERS.register(LayerType(
     name="layernorm",
-    help="Normalises each sample over its features, then scales and shifts it.",
+    help=N_("Normalises each sample over its features, then scales and shifts it."),
     params=(),
     infer=lambda p, shapes: one_input(shapes),
     build=lambda p, shapes: nn.LayerNorm(shapes[0][-1]),

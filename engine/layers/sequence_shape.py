@@ -3,6 +3,7 @@ width."""
 
 from __future__ import annotations
 
+from engine.i18n import N_, t
 from engine.layers.base import Shape, ShapeError
 
 
@@ -11,13 +12,15 @@ def sequence(name: str, shape: Shape) -> tuple[int, int]:
     if len(shape) == 2:
         return shape[0], shape[1]
     if len(shape) == 1:
-        fix = ("for token ids [length] put an embedding node before it; for a flat vector "
-               "use linear")
+        text = N_("{name} needs a sequence [length, features], got {shape}; for token ids "
+                  "[length] put an embedding node before it; for a flat vector use linear")
     elif len(shape) == 3:
-        fix = "an image [channels, height, width] is no sequence; use conv2d for it"
+        text = N_("{name} needs a sequence [length, features], got {shape}; an image "
+                  "[channels, height, width] is no sequence; use conv2d for it")
     else:
-        fix = "read a data set of sequences"
-    raise ShapeError(f"{name} needs a sequence [length, features], got {list(shape)}; {fix}")
+        text = N_("{name} needs a sequence [length, features], got {shape}; read a data set "
+                  "of sequences")
+    raise ShapeError(t(text, name=name, shape=list(shape)))
 
 
 def nearest_multiple(width: int, heads: int) -> int:
@@ -33,7 +36,9 @@ def largest_divisor(width: int, heads: int) -> int:
 
 
 def check_heads(name: str, width: int, heads: int, what: str = "dim") -> None:
+    """``what`` names the width: a parameter's name, or words marked with N_."""
     if width % heads:
-        raise ShapeError(
-            f"{name}: {what} {width} does not divide into {heads} heads; use {what} "
-            f"{nearest_multiple(width, heads)} or {largest_divisor(width, heads)} heads")
+        raise ShapeError(t(
+            "{name}: {what} {width} does not divide into {heads} heads; use {what} {multiple} "
+            "or {divisor} heads", name=name, what=t(what), width=width, heads=heads,
+            multiple=nearest_multiple(width, heads), divisor=largest_divisor(width, heads)))

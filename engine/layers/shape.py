@@ -6,11 +6,12 @@ import math
 
 from torch import nn
 
+from engine.i18n import N_
 from engine.layers.base import LAYERS, LayerType, one_input, whole_input
 
 LAYERS.register(LayerType(
     name="flatten",
-    help="Turns each sample into one flat vector (for a fully connected head).",
+    help=N_("Turns each sample into one flat vector (for a fully connected head)."),
     params=(),
     infer=lambda p, shapes: (math.prod(one_input(shapes)),),
     build=lambda p, shapes: nn.Flatten(),

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from engine.i18n import N_
 from engine.layers.attention_core import MultiHeadAttention
 from engine.layers.base import LAYERS, LayerType, Shape, whole_input
 from engine.layers.sequence_shape import check_heads, sequence
@@ -66,33 +67,36 @@ class Block(nn.Module):
 
 def _widths(name: str, p: dict[str, Any], shapes: list[Shape]) -> tuple[int, int | None]:
     length, width = sequence(name, shapes[0])
-    check_heads(name, width, p["heads"], "the input width")
+    check_heads(name, width, p["heads"], N_("the input width"))
     return width, sequence(name, shapes[1])[1] if len(shapes) > 1 else None
 
 
 def _params(causal: bool) -> tuple[Param, ...]:
     return (
-        Param("heads", int, 4, "Attention heads; they split the width between them.",
+        Param("heads", int, 4, N_("Attention heads; they split the width between them."),
               min=1, max=64),
-        Param("feedforward", int, 64, "Width of the hidden layer of the feed-forward network.",
+        Param("feedforward", int, 64, N_("Width of the hidden layer of the feed-forward network."),
               min=1, max=16384),
-        Param("dropout", float, 0.0, "Dropout on attention weights and on each part's output "
-              "while training.", min=0.0, max=0.9),
-        Param("norm", str, "post", "Layer norm after each residual sum (post, the original "
-              "Transformer) or before each part (pre, steadier when deep).",
+        Param("dropout", float, 0.0, N_("Dropout on attention weights and on each part's output "
+                                        "while training."), min=0.0, max=0.9),
+        Param("norm", str, "post", N_("Layer norm after each residual sum (post, the original "
+                                      "Transformer) or before each part (pre, steadier when "
+                                      "deep)."),
               choices=("post", "pre")),
-        Param("activation", str, "relu", "Activation of the feed-forward network.",
+        Param("activation", str, "relu", N_("Activation of the feed-forward network."),
               choices=("relu", "gelu")),
-        Param("causal", bool, causal, "Mask the self-attention so each position sees only "
-              "itself and earlier positions."),
+        Param("causal", bool, causal, N_("Mask the self-attention so each position sees only "
+                                         "itself and earlier positions.")),
     )
 
 
 for _name, _help, _causal, _inputs in (
-    ("transformer_encoder", "A Transformer encoder block: self-attention and a feed-forward "
-     "network, each with a residual connection and layer norm.", False, (1, 1)),
-    ("transformer_decoder", "A Transformer decoder block: masked self-attention, "
-     "cross-attention to the second input (the encoder's output) and a feed-forward network.",
+    ("transformer_encoder", N_("A Transformer encoder block: self-attention and a "
+                               "feed-forward network, each with a residual connection and "
+                               "layer norm."), False, (1, 1)),
+    ("transformer_decoder", N_("A Transformer decoder block: masked self-attention, "
+                               "cross-attention to the second input (the encoder's output) and a "
+                               "feed-forward network."),
      True, (2, 2)),
 ):
     LAYERS.register(LayerType(

@@ -6,6 +6,7 @@ from typing import Any
 
 from torch import nn
 
+from engine.i18n import N_
 from engine.layers.base import LAYERS, LayerType, Shape, whole_input
 from engine.layers.spatial import image_input
 from engine.params import Param
@@ -25,12 +26,12 @@ def _build(p: dict[str, Any], shapes: list[Shape]) -> nn.Module:
 
 LAYERS.register(LayerType(
     name="upsample",
-    help="Makes each feature map larger by a whole factor: nearest repeats each pixel, "
-         "bilinear blends its neighbours.",
+    help=N_("Makes each feature map larger by a whole factor: nearest repeats each pixel, "
+            "bilinear blends its neighbours."),
     params=(
-        Param("mode", str, "nearest", "How new pixels get their values.",
+        Param("mode", str, "nearest", N_("How new pixels get their values."),
               choices=("nearest", "bilinear")),
-        Param("scale_factor", int, 2, "How many times taller and wider.", min=1, max=8),
+        Param("scale_factor", int, 2, N_("How many times taller and wider."), min=1, max=8),
     ),
     # Output positions step a fraction of an input pixel: no whole-pixel window.
     infer=_infer, build=_build, window=whole_input, category="convolution",

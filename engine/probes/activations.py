@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from engine.history import History
+from engine.i18n import N_
 from engine.probes.base import Probe, register
 from engine.probes.gradient_flow import BINS, histogram_arrays
 
@@ -55,7 +56,7 @@ def kind_of(act: nn.Module) -> str:
 class Activations(Probe):
     name = "activations"
     default_every = 100
-    help = "Per activation layer: mean, spread, dead and saturated units, histograms."
+    help = N_("Per activation layer: mean, spread, dead and saturated units, histograms.")
 
     def on_run_start(self, trainer: Trainer) -> None:
         if not hasattr(self, "history"):

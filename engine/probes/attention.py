@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from engine.graph import Plan
+from engine.i18n import N_
 from engine.probes.base import register
 from engine.probes.sequence_base import (
     axis_tokens,
@@ -93,8 +94,8 @@ def part_reader(plan: Plan, row: torch.Tensor,
 @register
 class Attention(FocusProbe):
     name = "attention"
-    help = ("For the chosen sequence: where each position looks in every attention layer and "
-            "head, queries against keys, with the tokens on the axes.")
+    help = (N_("For the chosen sequence: where each position looks in every attention layer and "
+               "head, queries against keys, with the tokens on the axes."))
     default_every = 20
     params = (min_interval(0.25),)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from engine.i18n import N_
 from engine.params import Param
 from engine.registry import Registry
 from engine.spec import ProbeSpec
@@ -68,7 +69,7 @@ class Probe:
         return getattr(cls, f"on_{event}") is not getattr(Probe, f"on_{event}")
 
 
-PROBES: Registry[type[Probe]] = Registry("probe")
+PROBES: Registry[type[Probe]] = Registry(N_("probe"))
 
 
 def register(cls: type[Probe]) -> type[Probe]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from engine.i18n import N_
 from engine.inspect import (
     grid_points,
     line_points,
@@ -48,14 +49,14 @@ def small_weights(trainer: Trainer) -> dict[str, Any]:
 @register
 class Boundary(Probe):
     name = "boundary"
-    help = ("Output over the input plane and each neuron's map (2-D data sets), or the "
-            "fitted curve and each neuron's response (1-D data sets).")
+    help = (N_("Output over the input plane and each neuron's map (2-D data sets), or the "
+               "fitted curve and each neuron's response (1-D data sets)."))
     params = (
-        Param("resolution", int, 50, "Grid points per side of the output map (points along "
-              "the line for 1-D data).", min=10, max=200),
-        Param("neuron_resolution", int, 20, "Grid points per side of each neuron's map.",
+        Param("resolution", int, 50, N_("Grid points per side of the output map (points along the "
+                                        "line for 1-D data)."), min=10, max=200),
+        Param("neuron_resolution", int, 20, N_("Grid points per side of each neuron's map."),
               min=5, max=100),
-        Param("min_interval", float, 0.2, "Seconds between recordings.", min=0.0, max=60.0),
+        Param("min_interval", float, 0.2, N_("Seconds between recordings."), min=0.0, max=60.0),
     )
 
     def on_run_start(self, trainer: Trainer) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from engine.i18n import N_
 from engine.params import Param
 from engine.probes.base import Probe, register
 
@@ -33,8 +34,9 @@ def subsample(n: int, most: int) -> np.ndarray:
 class Evaluation(Probe):
     name = "evaluation"
     default_every = 1
-    help = "Confusion matrix (classification) or predicted vs true (regression) on the test set."
-    params = (Param("min_interval", float, 0.5, "Seconds between recordings.", min=0.0,
+    help = N_("Confusion matrix (classification) or predicted vs true (regression) on the test "
+              "set.")
+    params = (Param("min_interval", float, 0.5, N_("Seconds between recordings."), min=0.0,
                     max=600.0),)
 
     def on_run_start(self, trainer: Trainer) -> None:

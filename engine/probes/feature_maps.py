@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from engine.i18n import N_
 from engine.probes.base import register
 from engine.probes.vision_base import (
     FocusProbe,
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 @register
 class FeatureMaps(FocusProbe):
     name = "feature_maps"
-    help = ("For the chosen image: each convolution, pooling and activation node's output, "
-            "channel by channel, and the class probabilities.")
+    help = (N_("For the chosen image: each convolution, pooling and activation node's output, "
+               "channel by channel, and the class probabilities."))
     default_every = 20
     params = (min_interval(0.25),)
 

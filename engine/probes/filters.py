@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from engine.i18n import N_
 from engine.probes.base import register
 from engine.probes.vision_base import TimedProbe, image_model, min_interval
 from engine.vision import filters
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 @register
 class Filters(TimedProbe):
     name = "filters"
-    help = "The weights of every convolution: what each filter responds to."
+    help = N_("The weights of every convolution: what each filter responds to.")
     default_every = 50
     params = (min_interval(0.5),)
 

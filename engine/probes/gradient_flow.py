@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from engine.history import History
+from engine.i18n import N_
 from engine.probes.base import Probe, register
 
 BINS = 30
@@ -48,7 +49,7 @@ def per_node(norms: list[float], sizes: list[int]) -> list[float]:
 class GradientFlow(Probe):
     name = "gradient_flow"
     default_every = 20
-    help = "Per layer: gradient norm, weight norm and update/weight ratio over time."
+    help = N_("Per layer: gradient norm, weight norm and update/weight ratio over time.")
 
     def on_run_start(self, trainer: Trainer) -> None:
         if hasattr(self, "history"):

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from engine.history import History
+from engine.i18n import N_
 from engine.probes.base import Probe, register
 from engine.probes.gradient_flow import node_params, per_node
 
@@ -50,7 +51,7 @@ class _PerNodeNorm(Probe):
 @register
 class GradNorm(_PerNodeNorm):
     name = "grad_norm"
-    help = "Norm of each node's gradient: vanishing or exploding gradients show here."
+    help = N_("Norm of each node's gradient: vanishing or exploding gradients show here.")
 
     def tensors(self) -> list[torch.Tensor]:
         grads = [p.grad for p in self.flat]
@@ -63,7 +64,7 @@ class GradNorm(_PerNodeNorm):
 @register
 class WeightNorm(_PerNodeNorm):
     name = "weight_norm"
-    help = "Norm of each node's weights."
+    help = N_("Norm of each node's weights.")
 
     def tensors(self) -> list[torch.Tensor]:
         return [p.detach() for p in self.flat]

@@ -10,6 +10,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
+from engine.i18n import N_
 from engine.params import Param
 from engine.probes.base import Probe, register
 from engine.probes.vision_base import (
@@ -28,13 +29,13 @@ if TYPE_CHECKING:
 @register
 class Predictions(Probe):
     name = "predictions"
-    help = ("Test images with their true and predicted classes, the confusion matrix and the "
-            "most confidently wrong images.")
+    help = (N_("Test images with their true and predicted classes, the confusion matrix and the "
+               "most confidently wrong images."))
     default_every = 1  # it records at evaluations, whatever the step cadence
     params = (min_interval(0.5),
-              Param("sample", int, 32, "Test images shown with their predictions.", min=1,
+              Param("sample", int, 32, N_("Test images shown with their predictions."), min=1,
                     max=256),
-              Param("wrong", int, 16, "Most confidently wrong images kept.", min=0, max=256))
+              Param("wrong", int, 16, N_("Most confidently wrong images kept."), min=0, max=256))
 
     def on_run_start(self, trainer: Trainer) -> None:
         self._last = getattr(self, "_last", -math.inf)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from engine.graph import INPUT, GraphModel, Plan
+from engine.i18n import N_, t
 from engine.probes.base import register
 from engine.probes.vision_base import FocusProbe, min_interval
 from engine.receptive import has_convolution, receptive_fields
@@ -32,12 +33,13 @@ def check_unit(plan: Plan, unit: Any) -> str | None:  # noqa: ANN401 - any user 
         node, ch, y, x = unit
         info = plan.by_id(node)
     except (TypeError, ValueError, StopIteration):
-        return f"{unit!r} is not (node, channel, y, x) of a node of this model"
+        return t("{unit} is not (node, channel, y, x) of a node of this model", unit=repr(unit))
     if len(info.out_shape) != 3:
-        return f"{node} does not output an image"
+        return t("{node} does not output an image", node=node)
     c, h, w = info.out_shape
     if not (0 <= ch < c and 0 <= y < h and 0 <= x < w):
-        return f"{node} has {c} channels of {h}x{w}; ({ch}, {y}, {x}) is outside"
+        return t("{node} has {c} channels of {h}x{w}; ({ch}, {y}, {x}) is outside", node=node,
+                 c=c, h=h, w=w, ch=ch, y=y, x=x)
     return None
 
 
@@ -110,8 +112,8 @@ class ReceptiveField(FocusProbe):
     # One forward and backward pass of one image, at most twice a second while training.
     default_every = 25
     params = (min_interval(0.5),)
-    help = ("The chosen unit's receptive field: its box, and how much each pixel moves it "
-            "(input gradient) at the start and now.")
+    help = (N_("The chosen unit's receptive field: its box, and how much each pixel moves it "
+               "(input gradient) at the start and now."))
 
     def compute(self, trainer: Trainer) -> dict[str, Any] | None:
         unit = trainer.focus.get("unit")

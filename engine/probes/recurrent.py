@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from engine.i18n import N_
 from engine.probes.base import register
 from engine.probes.sequence_base import (
     focus_row,
@@ -81,8 +82,8 @@ class _StatesProbe(FocusProbe):
 @register
 class HiddenStates(_StatesProbe):
     name = "hidden_states"
-    help = ("For the chosen sequence: every recurrent layer's hidden state at each time step "
-            "(time steps by units).")
+    help = (N_("For the chosen sequence: every recurrent layer's hidden state at each time step "
+               "(time steps by units)."))
 
     def keep(self, layer: nn.Module) -> Any:  # noqa: ANN401
         states = getattr(layer, "states", None)
@@ -96,8 +97,8 @@ def gate_kind(gates: dict[str, Any]) -> str:
 @register
 class Gates(_StatesProbe):
     name = "gates"
-    help = ("For the chosen sequence: each LSTM or GRU layer's gates at each time step "
-            "(forget, input, output and candidate; reset, update and candidate).")
+    help = (N_("For the chosen sequence: each LSTM or GRU layer's gates at each time step "
+               "(forget, input, output and candidate; reset, update and candidate)."))
 
     def keep(self, layer: nn.Module) -> Any:  # noqa: ANN401
         gates = getattr(layer, "gates", None)
@@ -218,8 +219,8 @@ def time_gradients(model: nn.Module,
 @register
 class TimeGradients(FocusProbe):
     name = "time_gradients"
-    help = ("For the chosen sequence: how strongly the loss depends on each time step's hidden "
-            "state in every recurrent layer (it fades over time in a plain RNN).")
+    help = (N_("For the chosen sequence: how strongly the loss depends on each time step's hidden "
+               "state in every recurrent layer (it fades over time in a plain RNN)."))
     default_every = 20
     params = (min_interval(0.5),)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from engine.i18n import N_
 from engine.probes.base import register
 from engine.probes.vision_base import FocusProbe, classifies, image_model, min_interval
 from engine.vision import saliency
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
 @register
 class Saliency(FocusProbe):
     name = "saliency"
-    help = ("For the chosen image and class: how much each pixel moves the class score "
-            "(input gradient) and where the last convolution looked (Grad-CAM).")
+    help = (N_("For the chosen image and class: how much each pixel moves the class score "
+               "(input gradient) and where the last convolution looked (Grad-CAM)."))
     default_every = 20
     params = (min_interval(0.5),)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from engine.i18n import N_
 from engine.ngram import best_baseline
 from engine.params import Param
 from engine.probes.base import register
@@ -60,8 +61,8 @@ def answers(out: torch.Tensor, y: torch.Tensor, class_names: tuple[str, ...],
 @register
 class TokenPredictions(FocusProbe):
     name = "token_predictions"
-    help = ("For the chosen sequence and the few after it: the model's answer at each position "
-            "against the right one.")
+    help = (N_("For the chosen sequence and the few after it: the model's answer at each position "
+               "against the right one."))
     default_every = 20
     params = (min_interval(0.5),)
 
@@ -97,14 +98,14 @@ class Samples(FocusProbe):
     """Text the language model writes, now and at earlier steps (the newest few kept)."""
 
     name = "samples"
-    help = "Text a language model writes from a prompt, as training goes on."
+    help = N_("Text a language model writes from a prompt, as training goes on.")
     default_every = 50
     params = (min_interval(3.0),
-              Param("length", int, 80, "Tokens generated per sample.", min=1, max=1000),
-              Param("temperature", float, 0.8, "Sampling temperature.", min=0.05, max=5.0),
-              Param("top_k", int, 0, "Sample only from the k likeliest tokens (0: all).",
+              Param("length", int, 80, N_("Tokens generated per sample."), min=1, max=1000),
+              Param("temperature", float, 0.8, N_("Sampling temperature."), min=0.05, max=5.0),
+              Param("top_k", int, 0, N_("Sample only from the k likeliest tokens (0: all)."),
                     min=0, max=1000),
-              Param("kept", int, 6, "Samples kept, newest last.", min=1, max=50))
+              Param("kept", int, 6, N_("Samples kept, newest last."), min=1, max=50))
 
     def on_batch_end(self, trainer: Trainer) -> None:
         # Generating costs many forward passes: wait long enough that it takes at most

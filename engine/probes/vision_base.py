@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from engine.i18n import N_
 from engine.params import Param
 from engine.probes.base import Probe
 from engine.vision import is_image
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def min_interval(default: float) -> Param:
-    return Param("min_interval", float, default, "Seconds between recordings while training.",
+    return Param("min_interval", float, default, N_("Seconds between recordings while training."),
                  min=0.0, max=600.0)
 
 

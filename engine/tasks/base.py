@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from engine.data.base import DataBundle
+from engine.i18n import N_
 from engine.registry import Registry
 from engine.spec import TrainSpec
 
@@ -45,4 +46,4 @@ class TaskType:
         raise NotImplementedError
 
 
-TASKS: Registry[TaskType] = Registry("task")
+TASKS: Registry[TaskType] = Registry(N_("task"))

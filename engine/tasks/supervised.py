@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.data.base import DataBundle
+from engine.i18n import N_, t
 from engine.spec import TrainSpec
 from engine.tasks.base import TASKS, TaskType
 
@@ -28,20 +29,28 @@ class Supervised:
 
     def output_problem(self, out_shape: tuple[int, ...]) -> str | None:
         if out_shape != self.shape:
-            n = self.n_outputs
+            kw = dict(shape=list(out_shape), n=self.n_outputs, units=self.units,
+                      positions=self.positions, need=list(self.shape))
+            if self.positions is not None:
+                return t("the model's output has shape {shape}, but {positions} positions with "
+                         "one logit each need shape {need}: keep all {positions} steps and set "
+                         "the last layer's units to {units}", **kw) if self.loss_name == "bce" \
+                    else t("the model's output has shape {shape}, but {positions} positions "
+                           "with {n} classes each need shape {need}: keep all {positions} "
+                           "steps and set the last layer's units to {units}", **kw)
             if self.loss_name == "bce":
-                what = "binary cross-entropy (one logit) needs"
+                text = N_("the model's output has shape {shape}, but binary cross-entropy (one "
+                          "logit) needs shape [{units}]; set the last layer's units to {units}")
             elif self.kind == "classification":
-                what = f"{n} classes need"
+                text = N_("the model's output has shape {shape}, but {n} classes need shape "
+                          "[{units}]; set the last layer's units to {units}")
+            elif self.n_outputs == 1:
+                text = N_("the model's output has shape {shape}, but one target value needs "
+                          "shape [{units}]; set the last layer's units to {units}")
             else:
-                what = "one target value needs" if n == 1 else f"{n} target values need"
-            if self.positions is None:
-                return (f"the model's output has shape {list(out_shape)}, but {what} shape "
-                        f"[{self.units}]; set the last layer's units to {self.units}")
-            each = "one logit" if self.loss_name == "bce" else f"{n} classes"
-            return (f"the model's output has shape {list(out_shape)}, but {self.positions} "
-                    f"positions with {each} each need shape {list(self.shape)}: keep all "
-                    f"{self.positions} steps and set the last layer's units to {self.units}")
+                text = N_("the model's output has shape {shape}, but {n} target values need "
+                          "shape [{units}]; set the last layer's units to {units}")
+            return t(text, **kw)
         return None
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -106,7 +115,9 @@ class SupervisedType(TaskType):
         return Supervised(kind, loss, data.n_outputs, positions)
 
 
-for _kind, _losses in (("classification", ("cross_entropy", "bce", "mse")),
-                       ("regression", ("mse", "mae", "huber"))):
-    TASKS.register(SupervisedType(_kind, f"Predict the {_kind} target from the inputs.",
-                                  (_kind,), _losses))
+for _kind, _help, _losses in (
+        ("classification", N_("Predict the classification target from the inputs."),
+         ("cross_entropy", "bce", "mse")),
+        ("regression", N_("Predict the regression target from the inputs."),
+         ("mse", "mae", "huber"))):
+    TASKS.register(SupervisedType(_kind, _help, (_kind,), _losses))

@@ -33,6 +33,21 @@ def ensure_chromium() -> None:
                    stdout=subprocess.DEVNULL)
 
 
+def ensure_cjk_font() -> None:
+    """Install Debian's Noto CJK fonts when no font has Chinese glyphs: without one the
+    browser draws the Chinese pages as empty boxes."""
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
+                           check=False) if shutil.which("fc-list") else None
+    if found is not None and found.stdout.strip():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail("No font with Chinese glyphs: run `apt-get install -y fonts-noto-cjk`")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-q", "fonts-noto-cjk"], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,6 +104,7 @@ def app_server() -> Iterator[AppServer]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     ensure_chromium()
+    ensure_cjk_font()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
