@@ -64,12 +64,18 @@ def generate(model: nn.Module, prompt: Sequence[int] | torch.Tensor, n: int,
 
 def greedy_decode(model: torch.nn.Module, x: torch.Tensor,
                   target_part: tuple[int, int]) -> torch.Tensor:
+    """The ids of ``greedy_logits``'s answer."""
+    return greedy_logits(model, x, target_part).argmax(-1)
+
+
+def greedy_logits(model: torch.nn.Module, x: torch.Tensor,
+                  target_part: tuple[int, int]) -> torch.Tensor:
     """An encoder-decoder's answer without teacher forcing: the decoder's input span of
     ``x`` (``target_part`` of axis 1, its first token the start token) is filled one step
-    at a time with the model's own previous outputs. Returns ids [N, target length].
+    at a time with the model's own previous outputs.
 
     The decoder's self-attention is causal, so the unfilled positions never reach the
-    positions already decided."""
+    positions already decided. Returns the logits of the last pass [N, target length, K]."""
     a, b = target_part
     was = model.training
     model.train(False)
@@ -80,6 +86,6 @@ def greedy_decode(model: torch.nn.Module, x: torch.Tensor,
                 step = model(x)[:, t].argmax(-1)
                 if a + t + 1 < b:
                     x[:, a + t + 1] = step
-            return model(x).argmax(-1)
+            return model(x)
     finally:
         model.train(was)

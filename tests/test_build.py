@@ -202,6 +202,26 @@ def test_own_text_is_pasted_into_a_text_area_and_keeps_its_lines() -> None:
     assert params["source"] == "own" and params["text"].count("\n") == 400
 
 
+def test_own_text_can_be_uploaded_as_a_file_in_utf8_or_gb18030() -> None:
+    at = open_build("seq_text_gru")
+    at.selectbox(key=key(at, "dp-source")).set_value("own").run()
+    text_key = key(at, "dp-text")
+    chinese = "学而时习之，不亦说乎？有朋自远方来，不亦乐乎？\n" * 100
+    at.file_uploader(key=f"{text_key}-file").set_value(
+        ("lunyu.txt", chinese.encode("gb18030"), "text/plain")).run()
+    assert not at.exception, at.exception
+    assert at.text_area(key=key(at, "dp-text")).value == chinese
+    assert session().draft is None, session().draft_issues
+    assert session().exp.data.params["text"] == chinese
+
+    # Too large: refused by name, and the text the user had stays.
+    at.file_uploader(key=f"{key(at, 'dp-text')}-file").set_value(
+        ("huge.txt", b"a" * 2_000_000, "text/plain")).run()
+    assert [e.value for e in at.error] == [
+        "huge.txt is 2.0 MB; a text file may be at most 1 MB. Upload a shorter extract."]
+    assert session().exp.data.params["text"] == chinese
+
+
 def test_the_architecture_shows_a_pooling_stride_as_it_acts() -> None:
     exp = load_preset("cnn_lenet")
     _, plan = check(exp)

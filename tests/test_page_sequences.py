@@ -108,3 +108,13 @@ def test_samples_follow_the_chosen_temperature_and_top_k() -> None:
     ngram = metrics["Best n-gram's test perplexity (n = 3)"]
     assert ngram == pytest.approx(8.19, abs=0.01)
     assert model == pytest.approx(math.exp(trainer.snapshot().final["test_loss"]), abs=0.01)
+
+
+def test_an_encoder_decoder_shows_its_answers_on_its_own_beside_teacher_forcing() -> None:
+    at = open_page("seq2seq_addition")
+    session().get_trainer().run(epochs=1)
+    at.session_state["seq-tab"] = "Predictions"
+    at.run()
+    assert not at.exception, at.exception
+    assert "On its own" in texts(at) and "teacher forcing" in texts(at)
+    assert sum("tokens right" in c.value for c in at.caption) == 2

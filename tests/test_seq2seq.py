@@ -35,7 +35,7 @@ def test_a_node_can_read_only_a_known_input() -> None:
 
 @pytest.mark.slow
 def test_greedy_decoding_agrees_with_teacher_forcing_on_a_trained_model() -> None:
-    tr = Trainer(load_preset("seq2seq_addition"))
+    tr = Trainer(load_preset("seq2seq_addition"), needs=("token_predictions",))
     snap = tr.run()
     assert snap.final["test_sequence_accuracy"] > 0.95
     model, x, y = tr.model, tr.x_test, tr.y_test
@@ -49,6 +49,15 @@ def test_greedy_decoding_agrees_with_teacher_forcing_on_a_trained_model() -> Non
     assert right.float().mean() > 0.95
     assert torch.equal(greedy[right], forced[right])
     assert (greedy == y).all(1).float().mean() > 0.95
+    # The Sequences page shows the same decoding for the chosen rows, beside teacher forcing.
+    tr.set_focus(index=3)
+    found = tr.snapshot().probes["token_predictions"]
+    rows = found["greedy"]
+    assert [r["index"] for r in rows] == [r["index"] for r in found["rows"]]
+    for r in rows:
+        want = [tr.data.class_names[int(i)] for i in greedy[r["index"]]]
+        assert r["predicted"] == want
+        assert list(r["correct"]) == [a == b for a, b in zip(want, r["targets"], strict=True)]
 
 
 def test_the_attention_axes_show_the_part_each_side_reads() -> None:

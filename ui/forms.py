@@ -63,7 +63,7 @@ def param_input(p: Param, value: Any, key: str, options: Sequence[Any] | None = 
                                      max_value=None if p.max is None else float(p.max),
                                      format="%g"))
     if p.multiline:
-        return st.text_area(label, str(value), key=key, help=help_)
+        return text_with_upload(label, str(value), key, help_)
     return st.text_input(label, str(value), key=key, help=help_, width=max(width, WIDE))
 
 
@@ -89,3 +89,42 @@ def params_form(decl: Sequence[Param], values: Mapping[str, Any], key: str,
         if p.name in values or v != p.default:
             out[p.name] = v
     return out
+
+
+MAX_TEXT_FILE = 1_000_000  # bytes: a text file larger than this is refused before decoding
+# UTF-8 first; GB18030 reads the Chinese files that are not UTF-8 (it covers GBK and GB2312).
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def decode_text_file(raw: bytes, name: str) -> str:
+    """An uploaded text file's text; a ValueError names the file and the fix."""
+    if len(raw) > MAX_TEXT_FILE:
+        raise ValueError(t("{name} is {size} MB; a text file may be at most 1 MB. Upload a "
+                           "shorter extract.", name=name, size=f"{len(raw) / 1e6:.1f}"))
+    for encoding in TEXT_ENCODINGS:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(t("{name} is not a text file in UTF-8 or GB18030; save it as UTF-8 "
+                       "text and upload it again.", name=name))
+
+
+def text_with_upload(label: str, value: str, key: str, help_: str | None) -> str:
+    """A text area, and a file whose text replaces what it holds (once per file)."""
+    upload = st.session_state.get(f"{key}-file")
+    if upload is not None and st.session_state.get(f"{key}-file-done") != upload.file_id:
+        st.session_state[f"{key}-file-done"] = upload.file_id
+        try:
+            st.session_state[key] = decode_text_file(upload.getvalue(), upload.name)
+        except ValueError as e:  # the text area keeps what it had
+            st.session_state[f"{key}-file-error"] = str(e)
+    # A value already in the session (typed or uploaded) is the widget's own.
+    text = (st.text_area(label, key=key, help=help_) if key in st.session_state
+            else st.text_area(label, value, key=key, help=help_))
+    st.file_uploader(t("Or upload a text file"), type=["txt", "md", "csv"], key=f"{key}-file",
+                     help=t("Plain text in UTF-8 (or GB18030 for Chinese), at most 1 MB."))
+    error = st.session_state.pop(f"{key}-file-error", None)
+    if error:
+        st.error(error, icon=":material/error:")
+    return text

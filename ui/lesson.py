@@ -123,9 +123,11 @@ def _watch(step: LessonStep) -> None:
         st.html(f"<style>.st-key-{chart_key} {{ {HIGHLIGHT} }}</style>")
     if file is None:
         return
-    label = t("Watch: {chart}, on {page}", chart=chart, page=title) if chart else \
-        t("Watch: {page}", page=title)
-    st.page_link(file, label=label, icon=":material/visibility:")
+    # The chart's name wraps in a caption; the link itself stays as short as a page title,
+    # so nothing is cut in a narrow sidebar.
+    if chart:
+        st.caption(":material/visibility: " + t("Watch: {chart}", chart=chart))
+    st.page_link(file, label=title, icon=":material/arrow_forward:")
 
 
 def keep_in_url(steps: list[LessonStep], index: int) -> None:

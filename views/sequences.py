@@ -220,12 +220,30 @@ def draw_predictions(snap: Snapshot) -> None:
     if found["kind"] == "tokens":
         st.plotly_chart(figure("pred", (found,), lambda: predictions_figure(found["rows"])),
                         key="seq-pred")
-        right = sum(int(np.sum(r["correct"])) for r in found["rows"])
-        total = sum(len(r["correct"]) for r in found["rows"])
-        st.caption(t("{right} of {total} tokens right.", right=right, total=total))
+        st.caption(tokens_right(found["rows"]))
+        if found.get("greedy"):
+            greedy_beside(found)
     else:
         st.plotly_chart(figure("values", (found,), lambda: values_figure(found["rows"][0])),
                         key="seq-values")
+
+
+def tokens_right(rows: list[dict[str, Any]]) -> str:
+    right = sum(int(np.sum(r["correct"])) for r in rows)
+    total = sum(len(r["correct"]) for r in rows)
+    return t("{right} of {total} tokens right.", right=right, total=total)
+
+
+def greedy_beside(found: dict[str, Any]) -> None:
+    """An encoder-decoder's answers on its own: above, the decoder was given the right
+    previous tokens (teacher forcing, as in training); here it reads its own."""
+    st.markdown(t("**On its own** (greedy decoding)"))
+    st.caption(t("Above, the decoder reads the right answer's previous tokens, as in "
+                 "training (teacher forcing). Here it reads its own previous answers, one "
+                 "token at a time, as it must in use: one early mistake can spoil the rest."))
+    st.plotly_chart(figure("greedy", (found,), lambda: predictions_figure(found["greedy"])),
+                    key="seq-greedy")
+    st.caption(tokens_right(found["greedy"]))
 
 
 def draw_samples(snap: Snapshot) -> None:

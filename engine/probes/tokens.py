@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from engine.generate import greedy_logits
 from engine.i18n import N_
 from engine.ngram import best_baseline
 from engine.params import Param
@@ -81,7 +82,16 @@ class TokenPredictions(FocusProbe):
             row["index"] = i
             row["inputs"] = token_labels(trainer.x_test[i], vocab)
         kind = "tokens" if "correct" in rows[0] else "values"
-        return {"step": trainer.step, "index": start, "kind": kind, "rows": rows}
+        found = {"step": trainer.step, "index": start, "kind": kind, "rows": rows}
+        span = trainer.data.parts.get("target_in") if trainer.data.parts else None
+        if span and kind == "tokens":
+            # An encoder-decoder on its own: each answer token fed back in, no teacher.
+            with looking(trainer), torch.no_grad():
+                out = greedy_logits(trainer.model, x, span)
+            found["greedy"] = answers(out, y, tuple(trainer.data.class_names), trainer.task.kind)
+            for i, row in zip(pick.tolist(), found["greedy"], strict=True):
+                row["index"] = i
+        return found
 
 
 def generator() -> Any:  # noqa: ANN401
