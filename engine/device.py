@@ -55,11 +55,14 @@ FLOPS_PER_THREAD = 1e8
 
 
 def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity, else the machine's count)."""
+    """The cores this process may run on (its CPU affinity, else the machine's count), or
+    fewer where ``NP_CORES`` says so (a server sharing its machine, a test worker)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    limit = os.environ.get("NP_CORES", "")
+    return min(cores, max(1, int(limit))) if limit.isdigit() else cores
 
 
 def trainer_cores(running: int) -> int:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 
 import pytest
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two workers share the machine's cores: each trains on one, so neither's threads spin
+    # waiting for the other's (the app servers the browser tests start get them all).
+    os.environ["NP_CORES"] = str(max(1, len(os.sched_getaffinity(0)) // 2))
+    import torch
+
+    torch.set_num_threads(int(os.environ["NP_CORES"]))
 
 
 @pytest.fixture(autouse=True)

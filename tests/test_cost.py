@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from engine.cost import forward_flops, step_flops
@@ -51,3 +52,16 @@ def test_the_thread_count_is_per_calling_thread() -> None:
         assert seen == [1] and torch.get_num_threads() == 2  # the caller's count is its own
     finally:
         torch.set_num_threads(before)
+
+
+def test_np_cores_lowers_the_cores_a_server_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.device import usable_cores
+
+    monkeypatch.delenv("NP_CORES", raising=False)
+    every = usable_cores()
+    monkeypatch.setenv("NP_CORES", "1")
+    assert usable_cores() == 1
+    monkeypatch.setenv("NP_CORES", str(every + 5))  # never more than the machine has
+    assert usable_cores() == every
+    monkeypatch.setenv("NP_CORES", "many")  # not a number: ignored
+    assert usable_cores() == every

@@ -220,9 +220,15 @@ def data_panel(session: Session, spec: dict[str, Any]) -> None:
     noise = c[1].slider(t("Noise (%)"), 0, 50, noise_now, step=5, key=f"pg-noise-{noise_now}")
     batch = c[2].slider(t("Batch size"), 1, max(30, spec["train"]["batch_size"]),
                         spec["train"]["batch_size"], key=f"pg-batch-{spec['train']['batch_size']}")
-    new = _set(spec, ("data", "params", "train_ratio"), ratio / 100)
-    new = _set(new, ("data", "params", "noise"), noise / 100)
-    new = _set(new, ("train", "batch_size"), batch)
+    # Only a control the user moved is written: a parameter left to its data set's default
+    # stays out of the spec, so opening the page never edits the experiment.
+    new = spec
+    if ratio != share_now:
+        new = _set(new, ("data", "params", "train_ratio"), ratio / 100)
+    if noise != noise_now:
+        new = _set(new, ("data", "params", "noise"), noise / 100)
+    if batch != spec["train"]["batch_size"]:
+        new = _set(new, ("train", "batch_size"), batch)
     if new != spec:
         apply(session, new)
     if st.button(t("Regenerate"), key="pg-regen", help=t("New random points (data seed).")):

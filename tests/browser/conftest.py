@@ -70,7 +70,8 @@ def start_server(extra_env: dict[str, str] | None = None) -> AppServer:
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"server-{port}.log"
-    env = {**os.environ, "NP_IDLE_TIMEOUT": "600", **(extra_env or {})}
+    env = {k: v for k, v in os.environ.items() if k != "NP_CORES"}  # the server's own
+    env = {**env, "NP_IDLE_TIMEOUT": "600", **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
