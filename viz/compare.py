@@ -99,8 +99,11 @@ def overlaid_curves(runs: Sequence[tuple[str, dict[str, np.ndarray]]],
                 hovertemplate=f"{label}<br>" + t("{split} {metric}", split=t(SPLITS[split]),
                                                  metric=words)
                 + ": %{y:.3g}<br>" + t("epoch") + " %{x}<extra></extra>"))
-    title = t("{metric}: test (solid) and training (dotted)", metric=words.capitalize())
-    fig.update_layout(title=title, height=290, margin=dict(l=10, r=10, t=40, b=10),
+    # Two short lines, not one long one: half a projector's width holds them.
+    title = words.capitalize()
+    fig.update_layout(title=dict(text=title, subtitle=dict(
+                          text=t("test: solid line · training: dotted"))),
+                      height=300, margin=dict(l=10, r=10, t=58, b=10),
                       legend=dict(orientation="h", y=-0.3), uirevision=title)
     fig.update_xaxes(title=t("epoch"))
     values = np.concatenate(drawn) if drawn else np.zeros(0)
