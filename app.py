@@ -23,6 +23,7 @@ from engine.i18n import t  # noqa: E402
 from ui.hidden import controls_panel, hide_controls  # noqa: E402
 from ui.language import use_session_language  # noqa: E402
 from ui.lesson import lesson_panel  # noqa: E402
+from ui.link_notes import note_link_problems, show_link_problems  # noqa: E402
 from ui.pages import PAGES, SECTIONS  # noqa: E402
 from ui.present import apply_presentation, keep_in_url, present_switch, presenting  # noqa: E402
 from ui.session import Session, current, sync_url  # noqa: E402
@@ -81,6 +82,7 @@ def draft_banner(session: Session, build: st.Page, here: st.Page) -> None:
 
 
 def main() -> None:
+    note_link_problems()  # before the parts below read the address and rewrite it
     use_session_language()  # first: everything below is drawn in the session's language
     freeze_startup_objects()
     confine_csv_files()
@@ -108,6 +110,7 @@ def main() -> None:
     if session.notice:
         st.warning(session.notice + "\n\n" + t("The default experiment was opened instead."))
         session.notice = None
+    show_link_problems()
     draft_banner(session, next(p for p in pages if p.url_path == "build"), nav)
     nav.run()
     if not presenting():

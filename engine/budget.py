@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from engine.data.base import DataBundle
 from engine.errors import Issue, SpecError
-from engine.graph import Plan
+from engine.graph import NodeInfo, Plan
 from engine.i18n import language, t
+from engine.inner_memory import inner_floats
 from engine.tasks.supervised import EVAL_CHUNK
 
 # A small classroom server (a few GB shared by a class): every preset stays far below
@@ -83,28 +84,49 @@ class Cost:
     data_bytes: int
 
 
-def eval_rows(plan: Plan) -> int:
+def _inner(n: NodeInfo, measure: bool) -> int:
+    return inner_floats(n.type, n.params, list(n.in_shapes)) if measure else 0
+
+
+def _train_floats(n: NodeInfo, inner: int) -> int:
+    """Floats a node holds per sample through a training step: about three copies of its
+    output, or, when it makes more inside (a Transformer's feed-forward layer, the parts
+    of a block), all it makes kept for backward plus its output's gradient."""
+    out = math.prod(n.out_shape)
+    return max(BACKWARD_FACTOR * out, inner + out)
+
+
+def _eval_row_bytes(plan: Plan, measure: bool = True) -> int:
+    """Bytes per row of a scoring pass: every layer's output, and the largest working space
+    a single node needs beyond its output and one temporary (none for most layers)."""
+    outputs = sum(math.prod(n.out_shape) for n in plan.nodes) + math.prod(plan.input_shape)
+    working = max((_inner(n, measure) - 2 * math.prod(n.out_shape) for n in plan.nodes),
+                  default=0)
+    return (outputs + max(working, 0)) * FLOAT_BYTES
+
+
+def eval_rows(plan: Plan, measure: bool = True) -> int:
     """Rows per forward pass when a split is scored: as many as fit in EVAL_BYTES of
     layer outputs (a toy MLP scores thousands at once, a CNN on colour images fewer)."""
-    per_row = (sum(math.prod(n.out_shape) for n in plan.nodes)
-               + math.prod(plan.input_shape)) * FLOAT_BYTES
-    return max(1, min(EVAL_CHUNK, EVAL_BYTES // per_row))
+    return max(1, min(EVAL_CHUNK, EVAL_BYTES // _eval_row_bytes(plan, measure)))
 
 
-def estimate(plan: Plan, batch_size: int, data: DataBundle) -> Cost:
-    """The cost of training ``plan`` on ``data`` in batches of ``batch_size``."""
-    per_row = {n.id: math.prod(n.out_shape) * FLOAT_BYTES for n in plan.nodes}
+def estimate(plan: Plan, batch_size: int, data: DataBundle, measure: bool = True) -> Cost:
+    """The cost of training ``plan`` on ``data`` in batches of ``batch_size``; ``measure``
+    False counts layer outputs only (no node is run on the meta device)."""
+    per_row = {n.id: _train_floats(n, _inner(n, measure)) * FLOAT_BYTES for n in plan.nodes}
     by_params = max(plan.nodes, key=lambda n: n.n_params)
     by_output = max(plan.nodes, key=lambda n: per_row[n.id])
-    rows = min(len(data.x_test), eval_rows(plan))
+    rows = min(len(data.x_test), eval_rows(plan, measure))
     train_rows = min(batch_size, len(data.x_train))
-    total_row = sum(per_row.values()) + math.prod(plan.input_shape) * FLOAT_BYTES
+    train_row = (sum(per_row.values())
+                 + BACKWARD_FACTOR * math.prod(plan.input_shape) * FLOAT_BYTES)
     tensors = (data.x_train, data.y_train, data.x_test, data.y_test)
     return Cost(
         params=plan.total_params, largest_params=(by_params.id, by_params.n_params),
-        batch_bytes=total_row * train_rows * BACKWARD_FACTOR,
-        largest_batch=(by_output.id, per_row[by_output.id] * train_rows * BACKWARD_FACTOR),
-        eval_rows=rows, eval_bytes=total_row * rows,
+        batch_bytes=train_row * train_rows,
+        largest_batch=(by_output.id, per_row[by_output.id] * train_rows),
+        eval_rows=rows, eval_bytes=_eval_row_bytes(plan, measure) * rows,
         data_bytes=sum(t.numel() * t.element_size() for t in tensors))
 
 
@@ -143,8 +165,11 @@ def budget_issues(cost: Cost, limits: Limits) -> list[Issue]:
 def check_budget(plan: Plan, batch_size: int, data: DataBundle,
                  limits: Limits | None = None) -> Cost:
     """The cost, or a SpecError when it is over the server's limits."""
-    cost = estimate(plan, batch_size, data)
-    issues = budget_issues(cost, Limits.from_env() if limits is None else limits)
+    limits = Limits.from_env() if limits is None else limits
+    # A model over the parameter limit is refused without running its layers on the meta
+    # device (the first such run of a process costs a second or two of imports).
+    cost = estimate(plan, batch_size, data, measure=plan.total_params <= limits.params)
+    issues = budget_issues(cost, limits)
     if issues:
         raise SpecError(issues)
     return cost

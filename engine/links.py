@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import sqlite3
 import time
-from collections.abc import Mapping
-from contextlib import closing
+from collections.abc import Iterator, Mapping
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from engine.errors import Issue, SpecError
@@ -28,6 +29,7 @@ from engine.spec import Experiment
 from engine.validate import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 # The query parameters a short link may carry: the experiment and the viewing choices that
 # ui/session.py keeps in the address (VIEW_PARAMS).
 KEYS = ("s", "present", "lang", "hide", "step")
@@ -84,12 +86,22 @@ class LinkStore:
         self.max_links, self.max_bytes = max_links, max_bytes
         self.path = self.root / "links.sqlite"
 
-    def _connect(self) -> sqlite3.Connection:
-        self.root.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=10)
-        con.execute("CREATE TABLE IF NOT EXISTS links (id TEXT PRIMARY KEY, body TEXT NOT "
-                    "NULL, size INTEGER NOT NULL, used REAL NOT NULL)")
-        return con
+    @contextmanager
+    def _open(self) -> Iterator[sqlite3.Connection]:
+        """A connection in one transaction; a store that cannot be read or written (a
+        damaged file, a full or read-only disk) is a SpecError saying what still works,
+        never a crash of the page that opened the link."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self.path, timeout=10)) as con, con:
+                con.execute("CREATE TABLE IF NOT EXISTS links (id TEXT PRIMARY KEY, body "
+                            "TEXT NOT NULL, size INTEGER NOT NULL, used REAL NOT NULL)")
+                yield con
+        except (sqlite3.Error, OSError) as e:
+            log.error("short links at %s: %s", self.path, e)  # the path for whoever runs it
+            raise _bad(t("short links cannot be used on this server just now; share the "
+                         "long link (the address in the browser) instead"),
+                       "link_store") from None
 
     def put(self, params: Mapping[str, str]) -> str:
         """Store a link's query (checked first; its experiment too) and return its id."""
@@ -97,7 +109,7 @@ class LinkStore:
         load_experiment(decode_share(clean["s"]))
         body = json.dumps(clean, sort_keys=True, separators=(",", ":"))
         now = time.time()
-        with closing(self._connect()) as con, con:
+        with self._open() as con:
             for length in ID_LENGTHS:
                 key = link_id(body, length)
                 row = con.execute("SELECT body FROM links WHERE id = ?", (key,)).fetchone()
@@ -129,7 +141,7 @@ class LinkStore:
         if not LINK_ID.fullmatch(key):
             raise _bad(t("the short link {id} is damaged (an id is 8 to 16 letters and "
                          "digits): copy the whole link again", id=key[:40]), "link_damaged")
-        with closing(self._connect()) as con, con:
+        with self._open() as con:
             row = con.execute("SELECT body FROM links WHERE id = ?", (key,)).fetchone()
             if row is None:
                 raise _bad(t("no short link {id} on this server (it may have been removed "
@@ -148,7 +160,7 @@ class LinkStore:
         return check_params(params)
 
     def __len__(self) -> int:
-        with closing(self._connect()) as con:
+        with self._open() as con:
             return con.execute("SELECT COUNT(*) FROM links").fetchone()[0]
 
 

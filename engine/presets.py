@@ -120,7 +120,8 @@ def decode_share(text: str) -> dict[str, Any]:
         if not inflate.eof or inflate.unused_data or inflate.unconsumed_tail:
             raise ValueError("truncated, padded or too large")
         data = json.loads(out.decode("utf-8"))
-    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):
+    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError, RecursionError):
+        # RecursionError: brackets nested thousands deep, which no experiment needs
         raise SpecError(Issue("share", bad, "share_damaged")) from None
     if not isinstance(data, dict):
         raise SpecError(Issue("share", bad, "share_damaged"))

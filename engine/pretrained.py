@@ -111,11 +111,16 @@ def init_issues(init: InitFrom, node_ids: Iterable[str]) -> list[Issue]:
 
     issues = []
     try:
-        known = default_store().exists(init.run)
+        store = default_store()
+        known = store.exists(init.run)
+        # A damaged weights file is found here, not when the trainer is built for a page.
+        damaged = known and store.weights_problem(init.run)
     except RunError as e:
         issues.append(Issue("train.init_from.run", str(e), "runs_unreadable"))
     else:
-        if not known:
+        if damaged:
+            issues.append(Issue("train.init_from.run", damaged, "run_unreadable"))
+        elif not known:
             issues.append(Issue("train.init_from.run", t(
                 "there is no saved run {id}; choose one from the Saved runs page, or remove "
                 "train.init_from to start from fresh weights", id=init.run), "unknown_run"))

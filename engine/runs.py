@@ -153,11 +153,11 @@ class RunStore:
             yield con
         except sqlite3.OperationalError as e:  # locked past the timeout, disk full...
             raise RunError(t("The saved-runs database {path} is busy or cannot be written "
-                             "({error}); try again in a moment.", path=str(self.db_path),
+                             "({error}); try again in a moment.", path=self._db_name(),
                              error=str(e))) from None
         except sqlite3.DatabaseError as e:
             raise RunError(t("The saved-runs database {path} cannot be read ({error}); move "
-                             "it away to start a new one.", path=str(self.db_path),
+                             "it away to start a new one.", path=self._db_name(),
                              error=str(e))) from None
         finally:
             con.close()
@@ -183,11 +183,16 @@ class RunStore:
                 con.executescript(_SCHEMA)
             except sqlite3.DatabaseError as e:
                 raise RunError(t("The saved-runs database {path} cannot be read ({error}); "
-                                 "move it away to start a new one.", path=str(self.db_path),
+                                 "move it away to start a new one.", path=self._db_name(),
                                  error=str(e))) from None
             finally:
                 con.close()
             self._ready = True
+
+    def _db_name(self) -> str:
+        """The database as messages name it: its file name; the folder goes to the log."""
+        log.error("saved-runs database %s is not usable", self.db_path)
+        return self.db_path.name
 
     def weights_path(self, run_id: str) -> Path:
         return self.weights_dir / f"{run_id}.safetensors"
@@ -272,7 +277,10 @@ class RunStore:
         _, name, created, spec, history, summary = row
         try:
             exp = _spec_of(spec, full=True)
-            hist = json.loads(history)
+            try:
+                hist = json.loads(history)
+            except ValueError:  # the parser's own words name characters, not the problem
+                raise RunError(t("its curves are damaged")) from None
             figures = json.loads(summary)
             arrays = {part: {k: np.asarray([math.nan if v is None else v for v in col],
                                            dtype=np.float64) for k, col in cols.items()}
@@ -302,8 +310,32 @@ class RunStore:
             blob = self.weights_path(run_id).read_bytes()
             _check_blob(blob, sha, size)
             return st_load(blob)
-        except (OSError, RunError, SafetensorError) as e:
+        except SafetensorError:  # the library's words are about headers and offsets
+            raise RunError(_problem(run_id, name, RunError(t(
+                "its weights file is not a weights file that can be read")))) from None
+        except FileNotFoundError:  # the file's name only: the folder is the server's
+            raise RunError(_problem(run_id, name, RunError(t(
+                "its weights file {file} is missing", file=f"{run_id}.safetensors")))) from None
+        except OSError as e:
+            raise RunError(_problem(run_id, name, RunError(t(
+                "its weights file {file} cannot be read ({error})", file=f"{run_id}.safetensors",
+                error=e.strerror or type(e).__name__)))) from None
+        except RunError as e:
             raise RunError(_problem(run_id, name, e)) from None
+
+    def weights_problem(self, run_id: str) -> str | None:
+        """Why run ``run_id``'s weights cannot be used (missing, incomplete, damaged), or
+        None; checked once per file version, so validating a spec stays cheap."""
+        with self._db() as con:
+            row = con.execute("SELECT name, weights_sha256, weights_bytes FROM runs WHERE id = ?",
+                              (run_id,)).fetchone()
+        if row is None:
+            return None
+        try:
+            self._verify_file(run_id, row[1], row[2])
+        except RunError as e:
+            return _problem(run_id, row[0], e)
+        return None
 
     def exists(self, run_id: str) -> bool:
         """Whether any owner has a run with this id (for checking ``train.init_from``)."""

@@ -25,7 +25,9 @@ NODE_ID = r"^[A-Za-z_][A-Za-z0-9_-]{0,39}$"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Infinity and NaN stay themselves in a JSON-mode dump (pydantic's default writes null),
+    # so a check made on the dump (data parameters) quotes what the user wrote.
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
 
 
 class LessonStep(Strict):

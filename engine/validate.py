@@ -26,23 +26,48 @@ from engine.spec import SCHEMA_VERSION, Experiment
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
+MAX_JSON_BYTES = 4 * 2**20  # the largest preset is a few kilobytes; own text at most ~1 MB
+
+
 def read_json(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open("rb") as f:  # one byte past the cap is enough to refuse the file
+            raw = f.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
         raise SpecError(Issue("", t("{file}: file not found", file=p.name), "not_found")) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(Issue("", t("{file}: cannot be read ({error})", file=p.name, error=e),
-                               "unreadable")) from None
+    except OSError as e:  # the reason only: the message must not show the server's folders
+        raise SpecError(Issue("", t("{file}: cannot be read ({error})", file=p.name,
+                                    error=e.strerror or type(e).__name__),
+                              "unreadable")) from None
+    return parse_json(raw, p.name)
+
+
+def parse_json(raw: bytes, name: str) -> dict[str, Any]:
+    """An experiment file's bytes as a dict; anything else is one SpecError line naming
+    the file and the fix (a file or an upload: both arrive from anyone)."""
+    if len(raw) > MAX_JSON_BYTES:
+        raise SpecError(Issue("", t("{file}: the file is larger than {mb} MB, too large for "
+                                    "an experiment; open the right file",
+                                    file=name, mb=MAX_JSON_BYTES // 2**20), "too_large"))
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is harmless
+    except UnicodeDecodeError:
+        raise SpecError(Issue("", t("{file}: cannot be read: it is not UTF-8 text; save it "
+                                    "as UTF-8 and open it again", file=name),
+                              "unreadable")) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SpecError(Issue("", t("{file}: not valid JSON at line {line}, column {column}: "
-                                    "{error}", file=p.name, line=e.lineno, column=e.colno,
+                                    "{error}", file=name, line=e.lineno, column=e.colno,
                                     error=e.msg), "bad_json")) from None
+    except RecursionError:  # thousands of nested brackets: no experiment is built so deep
+        raise SpecError(Issue("", t("{file}: its JSON is nested too deeply to be an "
+                                    "experiment; open the right file", file=name),
+                              "bad_json")) from None
     if not isinstance(data, dict):
-        raise SpecError(Issue("", t("{file}: an experiment is a JSON object", file=p.name),
+        raise SpecError(Issue("", t("{file}: an experiment is a JSON object", file=name),
                               "bad_json"))
     return data
 
@@ -105,13 +130,29 @@ PYDANTIC_WORDS = {
 }
 
 
+# Lists (nodes, lesson steps, probes) too long or too short: counted, not echoed whole.
+LENGTH_WORDS = {
+    "too_long": N_("must have at most {max_length} items, got {actual_length}"),
+    "too_short": N_("must have at least {min_length} items, got {actual_length}"),
+}
+SHOWN_CHARS = 60  # of a bad value quoted back: enough to recognise it, never a page of it
+
+
+def shown_value(value: Any) -> str:
+    """A bad value as a message quotes it: its repr, cut short with an ellipsis."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…"
+
+
 def _pydantic_message(e: Any) -> str:
     if e["type"] == "extra_forbidden":
         return t("unknown field; remove it or check its spelling")
     if e["type"] == "missing":
         return t("is required")
+    if e["type"] in LENGTH_WORDS and "actual_length" in e.get("ctx", {}):
+        return t(LENGTH_WORDS[e["type"]], **e["ctx"])
     english = e["msg"].replace("Input should be", "must be").replace("String should", "must")
-    english += f", got {e['input']!r}"
+    english += f", got {shown_value(e['input'])}"
     template = PYDANTIC_WORDS.get(e["type"])
     found = template and re.fullmatch(_pattern(template), english, re.DOTALL)
     return t(template, **found.groupdict()) if found else english
@@ -186,6 +227,9 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
                                                               len(data.vocab))
             if problem:
                 issues.append(Issue(n.path, problem, "vocab_size"))
+    from engine.token_inputs import token_issues
+
+    issues += token_issues(plan, data)
     if tr.init_from is not None:  # fine-tuning: the saved run exists, frozen nodes too
         from engine.pretrained import init_issues
 
@@ -200,6 +244,25 @@ def check(exp: Experiment) -> tuple[DataBundle, Plan]:
     return data, plan
 
 
+def _broken_text(value: Any, path: str = "") -> str | None:
+    """The spec path of the first string (key or value) holding a lone surrogate."""
+    if isinstance(value, str):
+        return None if value.isascii() or not _SURROGATE.search(value) else path
+    items = (value.items() if isinstance(value, dict) else
+             enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        where = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
+        if isinstance(key, str) and _broken_text(key) is not None:
+            return where
+        found = _broken_text(item, where)
+        if found is not None:
+            return found
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def load_experiment(source: Experiment | dict[str, Any] | str | Path) -> Experiment:
     """Read (a path, a dict or an Experiment), migrate, and check a spec completely."""
     if isinstance(source, Experiment):
@@ -207,6 +270,11 @@ def load_experiment(source: Experiment | dict[str, Any] | str | Path) -> Experim
     else:
         data = read_json(source) if isinstance(source, str | Path) else dict(source)
         data = migrate(data)
+        bad_text = _broken_text(data)
+        if bad_text is not None:  # JSON may carry half a character ("\\ud800"), which
+            # nothing can encode again: the link, the file and the page would all fail later
+            raise SpecError(Issue(bad_text, t("holds a broken character (half of a UTF-16 "
+                                              "pair); retype that text"), "broken_text"))
         try:
             exp = Experiment.model_validate(data)
         except ValidationError as e:

@@ -3,14 +3,13 @@ order, undo/redo, share, download, open."""
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from engine.course import preset_title, presets_in_course_order
 from engine.errors import Issue, SpecError
 from engine.i18n import t
 from engine.presets import decode_share, load_preset
+from engine.validate import parse_json
 from ui.hidden import hidden_controls, student_value
 from ui.lesson import lesson_panel
 from ui.present import present_switch
@@ -69,7 +68,7 @@ def sidebar(session: Session) -> None:
                                   key="np-upload")
         if upload is not None and st.session_state.get("np-upload-done") != upload.file_id:
             st.session_state["np-upload-done"] = upload.file_id
-            open_file(session, upload.getvalue())
+            open_file(session, upload.getvalue(), upload.name)
         pasted = st.text_input(t("Or paste a share link"), key="np-paste")
         if pasted and st.button(t("Open link"), key="np-open-link"):
             try:
@@ -108,15 +107,13 @@ def _opened(issues: list[Issue]) -> None:
         st.rerun()
 
 
-def open_file(session: Session, raw: bytes) -> None:
+def open_file(session: Session, raw: bytes, name: str = "experiment.json") -> None:
     """Open an uploaded experiment; a bad file is explained and changes nothing."""
     try:
-        data = json.loads(raw.decode("utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError(t("an experiment is a JSON object"))
-    except (UnicodeDecodeError, ValueError) as e:
-        st.sidebar.error(t("That file is not an experiment (not valid JSON: {e}). Nothing "
-                           "was changed.", e=e))
+        data = parse_json(raw, name)
+    except SpecError as e:
+        st.sidebar.error(t("That file is not an experiment ({e}). Nothing was changed.",
+                           e=issues_text(e.issues)))
         return
     issues = session.open(data)
     if issues:

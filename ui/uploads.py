@@ -6,8 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from engine.data.csv_file import columns
 from engine.presets import write_atomic
 
 UPLOADS = Path(__file__).resolve().parent.parent / "cache" / "uploads"
@@ -26,9 +25,6 @@ def save_upload(upload: Any, folder: Path | None = None, suffix: str = ".csv") -
 
 
 def csv_columns(path: str) -> list[str]:
-    """The header of a stored CSV (empty when it cannot be read: the data set's own
-    check then says why)."""
-    try:
-        return [str(c) for c in pd.read_csv(path, nrows=0, skipinitialspace=True).columns]
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
-        return []
+    """The header of a stored CSV, read as the data set reads it (its encoding and
+    separator); empty when it cannot be read: the data set's own check then says why."""
+    return columns(path)

@@ -23,7 +23,10 @@ Rules:
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +49,21 @@ MAX_CLASSES = 20  # auto: a whole-number target with more distinct values is a r
 MAX_ANY_CLASSES = 1000  # even when classification is asked for: more is not a class label
 MAX_CATEGORIES = 50  # per one-hot encoded input column
 MOSTLY_NUMERIC = 0.8
+MAX_COLUMNS = 5000  # MNIST as a table is 785 columns, CIFAR-10 3,073
+# Read in this order; UTF-16 only when the file starts with its byte-order mark.
+ENCODINGS = ("utf-8-sig", "gb18030")
+SEPARATORS = (";", "\t", "|")  # besides the comma, when the header line has no comma
+SHOWN_CHARS = 40  # of a bad cell quoted back in a message
 
 
 def _fail(message: str, code: str) -> SpecError:
     return SpecError(Issue("data.params", message, code))
+
+
+def _shown(value: Any) -> str:
+    """A cell quoted in a message: as written in the file, cut short."""
+    text = str(value.item() if isinstance(value, np.generic) else value)
+    return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…")
 
 
 def _numeric(col: pd.Series) -> pd.Series:
@@ -67,7 +81,7 @@ def _check_values(df: pd.DataFrame) -> None:
             if len(bad):
                 raise _fail(t("column {name} has an infinite value in row {row} ({value}); "
                               "fix the value or remove the row", name=repr(name),
-                              row=bad[0] + 1, value=repr(col[bad[0]])), "csv_not_finite")
+                              row=bad[0] + 1, value=_shown(col[bad[0]])), "csv_not_finite")
             continue
         present = col.dropna()
         as_num = _numeric(present)
@@ -75,7 +89,93 @@ def _check_values(df: pd.DataFrame) -> None:
             bad = as_num.index[as_num.isna()][0]
             raise _fail(t("column {name} is numeric except row {row} ({value}); fix the value "
                           "or remove the row", name=repr(name), row=bad + 1,
-                          value=repr(present[bad])), "csv_text")
+                          value=_shown(present[bad])), "csv_text")
+
+
+def _text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without Excel's byte-order mark), UTF-16 with its
+    mark (Excel's "Unicode text"), else GB18030 (Chinese Excel's default); anything else,
+    or a binary file, is refused with the fix."""
+    raw = path.read_bytes()
+    encodings = ("utf-16",) if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ENCODINGS
+    for encoding in encodings:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:  # a zip, a spreadsheet or a picture renamed to .csv
+            return text
+    raise _fail(t("file {file} is not a readable CSV: it is not text in UTF-8; in Excel "
+                  "choose Save As, CSV UTF-8, and upload that file", file=repr(path.name)),
+                "csv_unreadable")
+
+
+def _header(text: str) -> str:
+    end = text.find("\n")
+    return text if end < 0 else text[:end]
+
+
+def _separator(text: str) -> str:
+    """A comma, unless the header line has none and is split by one of SEPARATORS."""
+    header = _header(text)
+    if "," in header:
+        return ","
+    return max(SEPARATORS, key=header.count) if any(c in header for c in SEPARATORS) else ","
+
+
+def _parser_words(error: Exception, name: str) -> str:
+    """pandas' parser errors as the row to fix (its own words name its C internals)."""
+    message = str(error)
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if found:
+        want, line, got = found.groups()
+        return t("file {file} is not a readable CSV: line {line} has {got} values but the "
+                 "first line names {want} columns; fix that line", file=repr(name),
+                 line=line, got=got, want=want)
+    if "EOF inside string" in message:
+        return t("file {file} is not a readable CSV: a quotation mark is opened and never "
+                 "closed; fix it", file=repr(name))
+    return t("file {file} is not a readable CSV: it is empty or has no column names in its "
+             "first line", file=repr(name))
+
+
+def _allowed(path: Path) -> bool:
+    return ALLOWED_DIRS is None or any(path.resolve().is_relative_to(d.resolve())
+                                       for d in ALLOWED_DIRS)
+
+
+@lru_cache(maxsize=8)  # uploads are stored under their content's hash: a path never changes
+def columns(path: str) -> list[str]:
+    """The column names of a CSV file, read as ``load`` reads it (empty when it cannot be
+    read: the data set's own check then says why)."""
+    p = Path(path)
+    if not _allowed(p) or not p.is_file() or p.stat().st_size > MAX_BYTES:
+        return []
+    try:
+        text = _text(p)
+        sep = _separator(text)
+        return [str(c) for c in pd.read_csv(io.StringIO(_header(text)), nrows=0, sep=sep,
+                                            skipinitialspace=True).columns]
+    except (OSError, SpecError, ValueError, pd.errors.ParserError):
+        return []
+
+
+def _drop_empty_columns(df: pd.DataFrame, target: str, notes: list[str]) -> pd.DataFrame:
+    """Columns without a single value (an Excel export's trailing columns) are dropped and
+    said so; an empty target column cannot be learned and is refused."""
+    empty = [c for c in df.columns if df[c].isna().all()]
+    if not empty or df.empty:  # no rows at all: the row count says so, not every column
+        return df
+    if target in empty:  # an unnamed target is the last column left after the drop
+        raise _fail(t("target column {target} has no values; choose another target or "
+                      "fill it in", target=repr(target)), "csv_empty")
+    df = df.drop(columns=empty)
+    if df.shape[1] < 2:
+        raise _fail(t("the CSV needs at least one input column and a target column"),
+                    "csv_columns")
+    notes.append(t("left out columns {columns}: they have no values",
+                   columns=", ".join(map(str, empty))))
+    return df
 
 
 def read_table(p: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
@@ -83,8 +183,7 @@ def read_table(p: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
     if not p["path"]:
         raise _fail(t("no file given; upload a CSV file or set path"), "csv_missing")
     path = Path(p["path"])
-    if ALLOWED_DIRS is not None and not any(
-            path.resolve().is_relative_to(d.resolve()) for d in ALLOWED_DIRS):
+    if not _allowed(path):
         # A spec from a link must not make the server read (and quote) any file it can see.
         raise _fail(t("file {file} is not an uploaded file; upload it again",
                       file=repr(path.name)), "csv_outside")
@@ -94,12 +193,20 @@ def read_table(p: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
     if path.stat().st_size > MAX_BYTES:
         raise _fail(t("file {file} is larger than {mb} MB; use a sample", file=repr(path.name),
                       mb=MAX_BYTES // 2**20), "csv_too_large")
+    text = _text(path)
+    sep = _separator(text)
+    width = _header(text).count(sep) + 1
+    if width > MAX_COLUMNS:  # counted on the first line, before pandas builds the columns
+        raise _fail(t("file {file} has {n} columns, more than {most}; keep the columns you "
+                      "need and upload it again", file=repr(path.name), n=f"{width:,}",
+                      most=f"{MAX_COLUMNS:,}"), "csv_too_many_columns")
     try:
         # One row past the cap is enough to know the file is too long, without reading it all.
-        df = pd.read_csv(path, nrows=p["max_rows"] + 1, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
-        raise _fail(t("file {file} is not a readable CSV ({error})", file=repr(path.name),
-                      error=e), "csv_unreadable") from None
+        # A semicolon-separated file is Europe's Excel export, whose decimal mark is a comma.
+        df = pd.read_csv(io.StringIO(text), nrows=p["max_rows"] + 1, skipinitialspace=True,
+                         sep=sep, decimal="," if sep == ";" else ".")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise _fail(_parser_words(e, path.name), "csv_unreadable") from None
     if len(df) > p["max_rows"]:
         raise _fail(t("file {file} has more than {n} rows (max_rows); raise max_rows or use a "
                       "sample", file=repr(path.name), n=p["max_rows"]), "csv_too_many_rows")
@@ -108,6 +215,7 @@ def read_table(p: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
                     "csv_columns")
     _check_values(df)
     notes = []
+    df = _drop_empty_columns(df, p["target"], notes)
     missing = df.columns[df.isna().any()].tolist()
     if missing:
         before = len(df)

@@ -8,6 +8,7 @@ from torch import nn
 
 from engine.i18n import N_, t
 from engine.layers.base import LAYERS, LayerType, Shape, ShapeError, one_input, whole_input
+from engine.layers.batch_norm import BatchNorm1d
 from engine.params import Param
 
 
@@ -40,7 +41,7 @@ LAYERS.register(LayerType(
     params=(Param("momentum", float, 0.1, N_("Running-statistics update rate."), min=0.0,
                   max=1.0),),
     infer=_flat("batchnorm1d"),
-    build=lambda p, shapes: nn.BatchNorm1d(shapes[0][0], momentum=p["momentum"]),
+    build=lambda p, shapes: BatchNorm1d(shapes[0][0], momentum=p["momentum"]),
     category="regularisation",
 ))
 

@@ -1,0 +1,1 @@
+"""Hypothesis strategies for fuzzing experiment specs (tests/test_fuzz.py)."""
