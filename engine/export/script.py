@@ -344,7 +344,7 @@ MAIN = '''def report(epoch, train, test):
 
 def main():
     torch.set_num_threads(THREADS)
-    data = np.load(DATA)
+    data = np.load(DATA, allow_pickle=False)  # data only, never code
     x_train, y_train = torch.from_numpy(data["x_train"]), torch.from_numpy(data["y_train"])
     x_test, y_test = torch.from_numpy(data["x_test"]), torch.from_numpy(data["y_test"])
     model = Model()
@@ -399,7 +399,7 @@ def main():
         if diverged:
             break
         if epoch % EVAL_EVERY == 0 or epoch == EPOCHS:
-            model.eval()
+            model.train(False)  # evaluation mode: dropout off, batch norm uses its statistics
             with torch.no_grad():
                 train = evaluate(model, x_sample, y_sample)
                 test = evaluate(model, x_test, y_test)
@@ -415,7 +415,7 @@ def main():
                               flush=True)
                         break
     if train is None:  # diverged before the first evaluation
-        model.eval()
+        model.train(False)
         with torch.no_grad():
             train, test = evaluate(model, x_sample, y_sample), evaluate(model, x_test, y_test)
     print(f"final train loss {train['loss']:.6f} test loss {test['loss']:.6f}", flush=True)
