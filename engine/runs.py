@@ -9,6 +9,8 @@ Atomic writes: a save writes the weights to a temporary file, fsyncs it and rena
 place *before* the row is committed, and the row carries the file's SHA-256. A process
 killed at any moment therefore leaves either no row (and at worst an orphan file, swept
 later) or a row whose weights are complete. A delete commits first and unlinks after.
+A save the disk refuses (full, or past a file-size limit) is one line saying so, and
+leaves neither file nor row behind.
 
 Ownership: every run has an ``owner`` string (the app gives each browser session a random
 token); only that owner lists, loads, renames or deletes it, and another owner's run looks
@@ -28,6 +30,7 @@ experiment no longer valid) is reported with one line naming the run and skipped
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -51,7 +54,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from engine.errors import SpecError
-from engine.i18n import t
+from engine.i18n import N_, t
 from engine.spec import Experiment
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,12 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_by_owner ON runs (owner, created);
 """
+
+
+# What the user can do about a full disk: the runs they keep are the space they control.
+DISK_FULL = N_("The server's disk is full, so this run was not saved. Delete saved runs you "
+               "no longer need on the Saved runs page, or ask whoever runs the server to "
+               "free space, then save again.")
 
 
 class RunError(ValueError):
@@ -152,6 +161,8 @@ class RunStore:
             con.execute("PRAGMA synchronous=FULL")
             yield con
         except sqlite3.OperationalError as e:  # locked past the timeout, disk full...
+            if getattr(e, "sqlite_errorname", "") == "SQLITE_FULL":
+                raise RunError(t(DISK_FULL)) from None
             raise RunError(t("The saved-runs database {path} is busy or cannot be written "
                              "({error}); try again in a moment.", path=self._db_name(),
                              error=str(e))) from None
@@ -182,6 +193,8 @@ class RunStore:
                 con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(_SCHEMA)
             except sqlite3.DatabaseError as e:
+                if getattr(e, "sqlite_errorname", "") == "SQLITE_FULL":
+                    raise RunError(t(DISK_FULL)) from None
                 raise RunError(t("The saved-runs database {path} cannot be read ({error}); "
                                  "move it away to start a new one.", path=self._db_name(),
                                  error=str(e))) from None
@@ -221,8 +234,11 @@ class RunStore:
         tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
         blob = st_save(tensors, metadata={"format": FORMAT, "run": run_id})
         path = self.weights_path(run_id)
-        _write_atomic(path, blob)  # complete on disk before the row can point at it
         try:
+            try:
+                _write_atomic(path, blob)  # complete on disk before the row can point at it
+            except OSError as e:
+                raise RunError(write_problem(e, len(blob))) from None
             with self._db() as con:
                 con.execute("BEGIN IMMEDIATE")  # the count and the insert as one step
                 try:
@@ -232,10 +248,14 @@ class RunStore:
                                  summary_json, hashlib.sha256(blob).hexdigest(), len(blob)))
                     con.execute("COMMIT")
                 except BaseException:
-                    con.execute("ROLLBACK")
+                    # SQLite may have rolled back already (a full disk does): a second
+                    # ROLLBACK would then replace the real error with its own.
+                    if con.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            con.execute("ROLLBACK")
                     raise
         except BaseException:
-            path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)  # no row points at it, so it must not stay
             raise
         return run_id
 
@@ -497,6 +517,28 @@ def _plain(value: Any) -> Any:  # noqa: ANN401
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def write_problem(error: OSError, size: int) -> str:
+    """Why a file of ``size`` bytes could not be written, in one line with what to do."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return t(DISK_FULL)
+    if error.errno == errno.EFBIG:
+        return t("The server does not allow a file as large as this run's weights ({size}), "
+                 "so the run was not saved. Ask whoever runs the server to raise its "
+                 "file-size limit, or save a smaller model.", size=_size(size))
+    return t("This run could not be written to the server's disk ({error}), so it was not "
+             "saved. Try again; if it keeps failing, ask whoever runs the server.",
+             error=error.strerror or type(error).__name__)
+
+
+def _size(n: int) -> str:
+    """Bytes in words with two meaningful digits: 940 kB, 1.3 MB."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.2g} {unit}"
+    return f"{n} B"
 
 
 def _write_atomic(path: Path, blob: bytes) -> None:

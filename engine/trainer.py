@@ -30,8 +30,9 @@ from engine.cost import step_flops
 from engine.device import choose_threads, resolve_device, trainer_cores, use_one_thread, use_threads
 from engine.graph import GraphModel
 from engine.history import History
+from engine.i18n import language, t, using
 from engine.init import init_model
-from engine.limits import RunSlots
+from engine.limits import TRAINER_THREAD, RunSlots, name_os_thread
 from engine.optim import NEEDS_RUN_LENGTH, lr_factor, make_optimizer
 from engine.probes import PROBES, Probe, probe_specs
 from engine.probes.base import EVENTS, STEP_EVENTS
@@ -97,6 +98,7 @@ class Trainer:
         not the spec lists them (at their own cadence unless the spec sets one)."""
         self.exp = load_experiment(experiment)
         self.needs = tuple(needs)
+        self.lang = language()  # the asker's; the training thread has no session to ask
         self._probe_specs = probe_specs(self.exp.probes, self.needs)  # unknown: ValueError
         self.data, self.plan = check(self.exp)
         self.device = resolve_device(self.exp.train.device)
@@ -386,10 +388,11 @@ class Trainer:
         # status. The loop keeps this status; its first _next claims a slot if it has none.
         self.status = self._claim()
         self._publish()
-        self._thread = threading.Thread(target=self._loop, name="np-trainer", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=TRAINER_THREAD, daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
+        name_os_thread(TRAINER_THREAD)  # so a server's trainers can be counted from outside
         # Threads by the model's cost and the cores this trainer has: one for a toy net,
         # more for a CNN that gains from them (measured in engine/device.py).
         running = self.slots.in_use if self.slots is not None else 1
@@ -414,15 +417,22 @@ class Trainer:
                 if self.speed is not None:
                     self._pace(t0)
         except Exception as e:  # kept in the snapshot; the process lives on
+            # The traceback is for whoever runs the server; the page gets one sentence.
+            log.exception("trainer %x failed at step %d", id(self), self.step)
             self.status, self.stop_reason = FAILED, "error"
-            self.error = f"{type(e).__name__}: {e}"
+            with using(self.lang):
+                self.error = t("the engine stopped at step {step} ({what}); change the "
+                               "experiment and train again.", step=self.step, what=_cause(e))
         finally:
             try:
                 if self._focus_dirty:  # asked for while running; the run ended first
                     self._refocus()
                 self._emit("run_end")
             except Exception as e:
-                self.error = self.error or f"{type(e).__name__} in a probe: {e}"
+                log.exception("a probe of trainer %x failed at the run's end", id(self))
+                with using(self.lang):
+                    self.error = self.error or t("a view's measurement failed at the end "
+                                                 "of the run ({what}).", what=_cause(e))
             for p in self.probes:
                 p.remove_hooks()
             if self.slots is not None:
@@ -654,3 +664,11 @@ class Trainer:
                 self._snapshot = dataclasses.replace(
                     self._snapshot, epochs=self.epochs, lr=self.lr, speed=self.speed,
                     version=next(_VERSIONS))
+
+
+def _cause(error: BaseException, limit: int = 200) -> str:
+    """An exception as one short line: its message's first line (a traceback or a tensor
+    dump stays in the log), else its type's name."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    what = lines[0] if lines else type(error).__name__
+    return what if len(what) <= limit else what[:limit - 1].rstrip() + "\u2026"

@@ -45,7 +45,8 @@ HELPER_NEEDS = {"transformer": ("multihead",)}
 # Names the written code uses itself; a node id equal to one of them is renamed.
 RESERVED = {"x", "self", "torch", "nn", "F", "math", "np", "super", "prepare", "forward",
             "pixel_mean", "pixel_std", "sign_ste", "sinusoidal", "Positional", "Attention",
-            "MultiHeadAttention", "TransformerBlock", "SignSTE", "Model"}
+            "MultiHeadAttention", "TransformerBlock", "SignSTE", "Model", "BatchNorm1d",
+            "BatchNorm2d", "single_per_channel"}
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,14 @@ def _norm_args(p: dict[str, Any], n: NodeInfo) -> str:
     return _args(n.in_shapes[0][0], momentum=(p["momentum"], 0.1))
 
 
+def _batch_norm(cls: str) -> Callable[[dict[str, Any], NodeInfo, str, list[str]], Written]:
+    # The engine's own class, not nn's: PyTorch refuses a batch of one while training.
+    def write(p: dict[str, Any], n: NodeInfo, me: str, a: list[str]) -> Written:
+        return Written(f"{cls}({_norm_args(p, n)})", [f"{me} = self.{me}({a[0]})"],
+                       ("batch_norm",))
+    return write
+
+
 def _activation(name: str) -> Callable[[dict[str, Any], NodeInfo, str, list[str]], Written]:
     def write(p: dict[str, Any], n: NodeInfo, me: str, a: list[str]) -> Written:
         return Written(None, [f"{me} = {_act(name, a[0], p)}"], _act_helpers(name))
@@ -217,8 +226,8 @@ WRITERS: dict[str, Callable[[dict[str, Any], NodeInfo, str, list[str]], Written]
     "flatten": _expr(lambda p, a: f"torch.flatten({a[0]}, 1)"),
     "dropout": _module(lambda p, n: f"nn.Dropout({p['p']!r})"),
     "dropout2d": _module(lambda p, n: f"nn.Dropout2d({p['p']!r})"),
-    "batchnorm1d": _module(lambda p, n: f"nn.BatchNorm1d({_norm_args(p, n)})"),
-    "batchnorm2d": _module(lambda p, n: f"nn.BatchNorm2d({_norm_args(p, n)})"),
+    "batchnorm1d": _batch_norm("BatchNorm1d"),
+    "batchnorm2d": _batch_norm("BatchNorm2d"),
     "layernorm": _module(lambda p, n: f"nn.LayerNorm({n.in_shapes[0][-1]!r})"),
     "add": _expr(lambda p, a: " + ".join(a)),
     "multiply": _expr(lambda p, a: " * ".join(a)),

@@ -49,6 +49,32 @@ class Positional(nn.Module):
     def forward(self, x):
         return x + self.table[: x.shape[1]]
 ''',
+    "batch_norm": '''
+def single_per_channel(x):
+    """One value per channel over the batch (and positions): a batch of one flat sample."""
+    return x.numel() <= x.shape[1]
+
+
+class BatchNorm1d(nn.BatchNorm1d):
+    """Batch norm that survives a batch of one: such a batch has no spread of its own, so
+    it is normalised by the running statistics (left unchanged), as in evaluation."""
+
+    def forward(self, x):
+        if self.training and single_per_channel(x):
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight,
+                                self.bias, False, 0.0, self.eps)
+        return super().forward(x)
+
+
+class BatchNorm2d(nn.BatchNorm2d):
+    """The same for images: a 1x1 image of one example has one value per channel."""
+
+    def forward(self, x):
+        if self.training and single_per_channel(x):
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight,
+                                self.bias, False, 0.0, self.eps)
+        return super().forward(x)
+''',
     "attention": '''
 class Attention(nn.Module):
     """One attention head. Dot scoring: q.k / sqrt(d); additive (Bahdanau): v tanh(Wq + Uk)."""
