@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -20,6 +21,7 @@ from engine.errors import Issue
 from engine.health import nonfinite_words
 from engine.i18n import N_, t
 from engine.trainer import Snapshot
+from ui.live import ACTIVE, CONTROLS_RUNNING
 from ui.present import presenting
 from ui.session import Session
 from ui.words import issue_text
@@ -64,10 +66,11 @@ def run_controls(session: Session, prefix: str) -> None:
     """Train, Pause, Step, Stop, Reset and New weights, bound to the session's trainer."""
     trainer = session.get_trainer()
     snap = trainer.snapshot()
-    if diverged(snap) and snap.status not in ("running", "queued"):
+    if diverged(snap) and snap.status not in ACTIVE:
         _diverged_controls(session, prefix)
         return
-    running = snap.status in ("running", "queued")
+    running = snap.status in ACTIVE
+    st.session_state[CONTROLS_RUNNING] = running
     few = presenting()  # at the front of a class: only what a lesson needs
     row = _row()
     # Callbacks run before the rest of the script, so Pause and Stop act at once.
@@ -80,14 +83,14 @@ def run_controls(session: Session, prefix: str) -> None:
         row.button(label, key=f"{prefix}-train", type="primary", width="content", help=why,
                    on_click=_train, args=(session,))
     row.button(t("Step"), key=f"{prefix}-step", help=t("Train one step, then pause."),
-               width="content", on_click=trainer.step_n, args=(1,))
+               width="content", on_click=_advance, args=(trainer, trainer.step_n, 1))
     if few:
         row.button(t("Reset"), key=f"{prefix}-reset", width="content", on_click=trainer.reset,
                    help=t("Back to step 0 with the same initial weights."))
         return
     row.button(t("Step epoch"), key=f"{prefix}-epoch", width="content",
                help=t("Train to the end of this epoch, then pause."),
-               on_click=trainer.step_epoch)
+               on_click=_advance, args=(trainer, trainer.step_epoch))
     row.button(t("Stop"), key=f"{prefix}-stop", width="content", on_click=trainer.stop,
                help=t("End this run: Train then starts a new run from the initial weights."))
     row.button(t("Reset"), key=f"{prefix}-reset", width="content", on_click=trainer.reset,
@@ -134,6 +137,21 @@ def _diverged_controls(session: Session, prefix: str) -> None:
 def _pause(trainer: object) -> None:
     trainer.pause()  # type: ignore[attr-defined]
     trainer.wait(2.0)  # type: ignore[attr-defined]  # the page then shows "paused"
+
+
+def _advance(trainer: object, order: Callable[..., None], *args: object) -> None:
+    """Step and Step epoch: the rerun after the click must not draw the page before the
+    trainer has taken the order, or it shows the old step with no timer left to catch up
+    (seen with 20 sessions on two cores). A step taken, a run under way or a place in
+    the queue all show; a long epoch then goes on under the live timer."""
+    before = trainer.snapshot()  # type: ignore[attr-defined]
+    order(*args)
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end:
+        now = trainer.snapshot()  # type: ignore[attr-defined]
+        if now.step != before.step or now.status in (*ACTIVE, "failed", "stopped"):
+            return
+        time.sleep(0.01)
 
 
 def _train(session: Session) -> None:

@@ -47,7 +47,11 @@ def test_a_student_link_shows_the_same_experiment_with_exactly_those_controls_hi
     sidebar = page.locator(SIDEBAR)
     sidebar.get_by_text("Controls students see").click()
     for label in ("Learning rate", "Undo"):
-        sidebar.get_by_role("checkbox", name=label, exact=True).uncheck(force=True)
+        box = sidebar.get_by_role("checkbox", name=label, exact=True)
+        # The input itself is drawn off screen under its styled box: a pointer click on it
+        # fails while the panel still opens, so the click goes to the element itself.
+        box.evaluate("e => e.click()")
+        poll(box.is_checked, lambda checked: not checked, timeout=10, every=0.2)
         wait_ready(page)
     assert poll(lambda: parse_qs(urlparse(page.url).query).get("hide"),
                 lambda v: v == ["np-undo.pg-lr"], timeout=15) == ["np-undo.pg-lr"]
