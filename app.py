@@ -25,7 +25,6 @@ from ui.hidden import controls_panel, hide_controls  # noqa: E402
 from ui.language import use_session_language  # noqa: E402
 from ui.lesson import lesson_panel  # noqa: E402
 from ui.link_notes import note_link_problems, show_link_problems  # noqa: E402
-from ui.live import CONTROLS_RUNNING  # noqa: E402
 from ui.pages import PAGES, SECTIONS  # noqa: E402
 from ui.present import apply_presentation, keep_in_url, present_switch, presenting  # noqa: E402
 from ui.session import Session, current, sync_url  # noqa: E402
@@ -94,7 +93,6 @@ def main() -> None:
     # torch, the probes and plotly are as warm as for every later click.
     warm_up_once()
     session = current()
-    st.session_state.pop(CONTROLS_RUNNING, None)  # each page draws its own buttons
     apply_presentation()
     # The first page opens at "/"; any other page keeps its own path (/train, ...).
     pages = [st.Page(str(ROOT / "views" / p.file), title=t(p.title), icon=p.icon,

@@ -168,7 +168,7 @@ def test_hooks_are_removed_when_the_run_fails(spec) -> None:
     probe = Hooker(fail_at=2)
     t = Trainer(three_steps(spec), probes=[probe])
     snap = t.run()
-    assert snap.status == "failed" and snap.error == "RuntimeError: probe failed"
+    assert snap.status == "failed" and "probe failed" in snap.error
     assert probe.calls["linear"] == 2
     assert no_hooks_left(t)
 

@@ -21,7 +21,7 @@ from engine.errors import Issue
 from engine.health import nonfinite_words
 from engine.i18n import N_, t
 from engine.trainer import Snapshot
-from ui.live import ACTIVE, CONTROLS_RUNNING
+from ui.live import ACTIVE
 from ui.present import presenting
 from ui.session import Session
 from ui.words import issue_text
@@ -70,7 +70,6 @@ def run_controls(session: Session, prefix: str) -> None:
         _diverged_controls(session, prefix)
         return
     running = snap.status in ACTIVE
-    st.session_state[CONTROLS_RUNNING] = running
     few = presenting()  # at the front of a class: only what a lesson needs
     row = _row()
     # Callbacks run before the rest of the script, so Pause and Stop act at once.
@@ -146,11 +145,13 @@ def _advance(trainer: object, order: Callable[..., None], *args: object) -> None
     the queue all show; a long epoch then goes on under the live timer."""
     before = trainer.snapshot()  # type: ignore[attr-defined]
     order(*args)
-    end = time.monotonic() + 2.0
-    while time.monotonic() < end:
-        now = trainer.snapshot()  # type: ignore[attr-defined]
-        if now.step != before.step or now.status in (*ACTIVE, "failed", "stopped"):
-            return
+    _until(trainer, lambda s: s.step != before.step or s.status in (*ACTIVE, "failed",
+                                                                  "stopped"))
+
+
+def _until(trainer: object, seen: Callable[[Snapshot], bool], limit: float = 2.0) -> None:
+    end = time.monotonic() + limit
+    while not seen(trainer.snapshot()) and time.monotonic() < end:  # type: ignore[attr-defined]
         time.sleep(0.01)
 
 
@@ -162,6 +163,10 @@ def _train(session: Session) -> None:
         # "Train on": another budget from here (or without one when the spec has none).
         trainer.set_epochs(None if budget is None else snap.epochs + budget)
     trainer.start()
+    # A run that ends at once (diverged at step 2) must be drawn as ended: drawn as running,
+    # its live views would start no timer and Pause would stay with nothing to replace it.
+    first = trainer.snapshot().step
+    _until(trainer, lambda s: s.status != "running" or s.step >= first + 3, limit=0.5)
 
 
 def lr_control(session: Session, key: str) -> None:

@@ -21,10 +21,6 @@ from ui.session import Session
 REFRESH_CHOICES = (0.25, 0.5, 1.0, 2.0)
 DEFAULT_REFRESH = float(os.environ.get("NP_REFRESH", "0.5"))  # seconds; a server setting
 ACTIVE = ("running", "queued")
-# What this page run's Train/Pause buttons were drawn for (set by ui.controls, cleared
-# by app.py each full run): a run that ends between drawing them and the first live
-# view must redraw the page, or Pause stays on screen with no timer left to replace it.
-CONTROLS_RUNNING = "np-controls-running"
 
 
 def refresh_interval() -> float:
@@ -43,8 +39,6 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
     ``slower`` stretches the interval for views that change less than the loss curve,
     so each refresh only redraws what is worth redrawing."""
     running = session.get_trainer().snapshot().status in ACTIVE
-    if not running and st.session_state.pop(CONTROLS_RUNNING, False):
-        st.rerun()
     # What this page run drew the controls for: a run that ends (or diverges) before the
     # first tick must still bring the full redraw, whatever an earlier tick had seen.
     st.session_state[f"{key}-active"] = running

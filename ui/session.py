@@ -25,6 +25,7 @@ from engine.errors import Issue
 from engine.i18n import t
 from engine.limits import RunSlots
 from engine.presets import canonical_json, decode_share, encode_share, load_preset
+from engine.trainers import make_trainer
 from ui.pages import NEEDED_PROBES
 from ui.words import issues_text
 
@@ -178,7 +179,8 @@ class Session:
             if self.trainer is None or key != self._trainer_key:
                 if self.trainer is not None:
                     self.trainer.stop()
-                self.trainer = Trainer(self.exp, slots=run_slots(), needs=NEEDED_PROBES)
+                # In this process, or a Ray actor when NP_RAY_ADDRESS names a cluster.
+                self.trainer = make_trainer(self.exp, slots=run_slots(), needs=NEEDED_PROBES)
                 self.trainer.set_speed(self.speed)
                 self._trainer_key = key
             return self.trainer
