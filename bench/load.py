@@ -530,11 +530,7 @@ def main() -> None:
                                log=lambda s: print(s, flush=True))
             browser.close()
     finally:
-        server.proc.terminate()
-        try:
-            server.proc.wait(10)
-        except psutil.TimeoutExpired:
-            server.proc.kill()
+        server.stop()
     print(f"\npython bench/load.py {mode}"
           + (f" --max-trainers {args.max_trainers}" if args.max_trainers else "")
           + f"  ({psutil.cpu_count()} cores, {time.monotonic() - started:.0f} s in all)")

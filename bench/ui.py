@@ -140,14 +140,6 @@ def runs_text(xs: list[float], digits: int = 2) -> str:
     return ", ".join(f"{x:.{digits}f}" for x in xs)
 
 
-def stop(server) -> None:  # noqa: ANN001
-    server.proc.terminate()
-    try:
-        server.proc.wait(10)
-    except Exception:  # noqa: BLE001
-        server.proc.kill()
-
-
 def cold_first_point(browser, runs: int) -> list[float]:  # noqa: ANN001
     """Click Train -> first loss point, each on a freshly started server's first page."""
     found = []
@@ -161,7 +153,7 @@ def cold_first_point(browser, runs: int) -> list[float]:  # noqa: ANN001
             found.append(page.evaluate(CLICK_TO_POINT_JS, "Train") / 1000)
             page.close()
         finally:
-            stop(server)
+            server.stop()
     return found
 
 
@@ -313,7 +305,7 @@ def main() -> None:
             browser.close()
     finally:
         for srv in servers.values():
-            stop(srv)
+            srv.stop()
 
 
 if __name__ == "__main__":

@@ -59,6 +59,13 @@ class AppServer:
         self.port, self.proc, self.log = port, proc, log
         self.url = f"http://127.0.0.1:{port}"
 
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
     def cpu_seconds(self) -> float:
         import psutil
 
@@ -95,11 +102,7 @@ def start_server(extra_env: dict[str, str] | None = None) -> AppServer:
 def app_server() -> Iterator[AppServer]:
     server = start_server()
     yield server
-    server.proc.terminate()
-    try:
-        server.proc.wait(10)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,6 @@ together and click Pause, Step and Resume (bench/load.py measures twenty)."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from bench.load import ANSWER_WITHIN, class_links, percentile, run_class
@@ -27,11 +25,7 @@ def test_eight_sessions_train_at_once_answer_clicks_and_leave_no_trainer(browser
                            click_limit=30.0, give_up=5.0,
                            log=lambda _: None)
     finally:
-        server.proc.terminate()
-        try:
-            server.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
+        server.stop()
     summary = result.table()
     assert result.stuck == 0, f"a session neither trained nor said it was queued\n{summary}"
     assert result.progressed >= min(result.max_trainers, result.sessions), summary

@@ -5,7 +5,6 @@ and looks of the default tests (Train, the pictures move, Pause, Resume, Stop)."
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -31,11 +30,7 @@ def ray_server() -> Iterator[AppServer]:
         yield server
     finally:
         if server is not None:
-            server.proc.terminate()
-            try:
-                server.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                server.proc.kill()
+            server.stop()
         ray.shutdown()
 
 
