@@ -22,6 +22,7 @@ st.set_page_config(page_title="Neural Playground", page_icon=":material/neurolog
 from engine.i18n import t  # noqa: E402
 from ui.ast_lock import serialise_ast_parse  # noqa: E402
 from ui.hidden import controls_panel, hide_controls  # noqa: E402
+from ui.inline_image import load_picture_reader  # noqa: E402
 from ui.language import use_session_language  # noqa: E402
 from ui.lesson import lesson_panel  # noqa: E402
 from ui.link_notes import note_link_problems, show_link_problems  # noqa: E402
@@ -92,6 +93,7 @@ def main() -> None:
     # In the background, beside the first page's own drawing: by the first click on Train
     # torch, the probes and plotly are as warm as for every later click.
     warm_up_once()
+    load_picture_reader()
     session = current()
     apply_presentation()
     # The first page opens at "/"; any other page keeps its own path (/train, ...).

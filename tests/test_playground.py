@@ -71,15 +71,12 @@ def test_the_pictures_follow_each_kind_of_edit_before_any_training() -> None:
 
 
 def live_pictures(at: AppTest) -> tuple[str, str]:
-    """A run in progress: the network drawing and the output map are plain images, the
-    first two of the main area (the data-set thumbnails come after them). Each by its
-    address, which follows its content."""
-    from engine.mlp import playground_sets
-
-    urls = [i.url for e in at.main.get("image") for i in e.proto.imgs]
-    kind = session().get_trainer().data.kind
-    assert len(urls) == 2 + len(playground_sets(kind)), "a main picture is missing"
-    return urls[0], urls[1]
+    """A run in progress: the network drawing and the output map are pictures carried in the
+    page (ui/inline_image.py), the drawing first. Each as its content, which changes as
+    training goes on."""
+    shown = [m.value for m in at.main.markdown if 'src="data:image/png;base64,' in m.value]
+    assert len(shown) == 2, f"{2 - len(shown)} of the two main pictures missing"
+    return shown[0], shown[1]
 
 
 def test_the_pictures_are_there_and_move_while_training() -> None:

@@ -38,6 +38,7 @@ from engine.probes.boundary import Boundary
 from engine.spec import DataSpec
 from engine.trainer import Snapshot
 from ui.controls import WATCH_SPEED, progress, run_controls, speed_control
+from ui.inline_image import inline_image
 from ui.live import ACTIVE, cached_figure, live
 from ui.names import SHORT_TITLES
 from ui.names import shown as word
@@ -401,7 +402,8 @@ def main() -> None:
     line = data.points_train is None
 
     # While a run goes on the two pictures are plain images: the browser swaps an image in
-    # place, where a plotly chart given a new figure is mounted again and blank meanwhile.
+    # place (ui/inline_image.py), where a plotly chart given a new figure is mounted again
+    # and blank meanwhile.
     # Still, they are plotly figures, with each weight and point on hover.
     def draw_network(s: Snapshot) -> None:
         b = boundary_of(session, s)
@@ -416,7 +418,7 @@ def main() -> None:
             png = cached_figure(f"pg-net-png-{height}", s.version, lambda: network_png(
                 columns, b["nodes"], b.get("weights", {}), single, height=height))
             # The same key as the chart's, so the picture is one thing to find either way.
-            st.container(key="pg-network").image(png, output_format="PNG")
+            inline_image(png, key="pg-network", alt=t("The network"))
             return
         st.plotly_chart(cached_figure(f"pg-net-{height}", s.version, lambda: network_figure(
             columns, b["nodes"], b.get("weights", {}), single, height=height)),
@@ -446,7 +448,7 @@ def main() -> None:
                 side = height - 40
                 png = cached_figure(f"pg-out-png{show_test}{discretize}{side}", v,
                                     lambda: output_png(*args, size=side))
-                st.container(key="pg-output").image(png, width=side, output_format="PNG")
+                inline_image(png, key="pg-output", width=side, alt=t("Decision boundary"))
             else:
                 st.plotly_chart(cached_figure(f"pg-out{show_test}{discretize}{height}", v,
                                               lambda: output_figure(*args, height=height)),

@@ -21,6 +21,7 @@ from engine.trainer import Snapshot, Trainer
 from engine.vision import conv_nodes, is_image, map_nodes
 from ui.controls import progress, run_controls
 from ui.drawing import drawing_canvas, enlarged, upload_box
+from ui.inline_image import inline_image
 from ui.live import ACTIVE, live
 from ui.offer import offer_preset
 from ui.session import Session, current
@@ -187,7 +188,8 @@ def draw_focus(snap: Snapshot) -> None:
     st.markdown(f"**{focus_words(fm, names)}**")
     left, right = st.columns([1, 3])
     pixels = (np.clip(np.asarray(fm["image"]), 0, 1) * 255).round().astype(np.uint8)
-    left.image(enlarged(pixels, 140), caption=t("as the network sees it"))
+    inline_image(enlarged(pixels, 140), key="vision-seen", alt=t("as the network sees it"),
+                 caption=t("as the network sees it"), where=left)
     right.plotly_chart(figure("probs", (fm,), lambda: probability_bars(
         fm["probs"], names, fm["label"])), key="vision-probs")
 

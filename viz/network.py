@@ -54,11 +54,16 @@ def class_mix(probs: np.ndarray, discretize: bool = False) -> np.ndarray:
     return (WHITE + (mixed - WHITE) * np.clip(confidence, 0, 1)).astype(np.uint8)
 
 
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """An 8-bit grey or RGB image (row 0 = the top) as a PNG file."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def png_uri(rgb: np.ndarray) -> str:
     """An RGB image (row 0 = the top) as a data URI."""
-    buf = io.BytesIO()
-    Image.fromarray(rgb, "RGB").save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii")
 
 
 def plane_image(values: np.ndarray, scale: float | None = None) -> str:

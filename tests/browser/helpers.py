@@ -234,8 +234,10 @@ def changes_while_training(page: Any, key: str, what: str,  # noqa: ANN401
     assert poll(lambda: training(page), bool, timeout=20), (
         f"the page never said it was training; it showed: {status(page)}")
     time.sleep(1.0)
-    # A chart redrawn at every refresh may be mid-replacement at one instant.
-    before = poll(lambda: picture(page, key), bool, timeout=10, every=0.3)
+    # A plotly chart given a new figure is mounted again (Streamlit gives it a new identity),
+    # so one instant may catch it between the old drawing and the new: a frame, not a gap.
+    before = poll(lambda: picture(page, key), lambda png: png is not None and not blank(png),
+                  timeout=10, every=0.3)
     assert before is not None and not blank(before), f"no {what} while training"
     changed = poll(lambda: pixels_changed(before, picture(page, key) or before),
                    lambda n: n >= visible, timeout=20, every=0.5)

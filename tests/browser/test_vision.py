@@ -114,7 +114,7 @@ def test_a_drawn_digit_gets_a_prediction(app_server, browser) -> None:  # noqa: 
                      bool, timeout=20, every=0.5)
         assert found, f"no prediction for the drawing; the page says: {said(page)[:600]}"
         # What the network sees is the stroke, light on black, not an empty picture.
-        seen = page.locator(f"{MAIN} [data-testid='stImage'] img").first.screenshot()
+        seen = page.locator(f"{MAIN} .st-key-vision-seen img").first.screenshot()
         assert brightest(seen) > 150, "the picture the network sees shows no stroke"
     finally:
         page.close()
