@@ -46,5 +46,5 @@ def load_picture_reader() -> None:
 
     It is loaded the first time a page shows such markdown, and meanwhile that markdown is
     a grey placeholder: without this, the first picture of the first run would be."""
-    st.html("<style>.st-key-np-picture-reader { display: none; }</style>")
-    st.container(key="np-picture-reader").markdown("<span></span>", unsafe_allow_html=True)
+    st.html("<style>.stElementContainer:has(.np-picture-reader) { display: none; }</style>")
+    st.markdown('<span class="np-picture-reader"></span>', unsafe_allow_html=True)

@@ -5,11 +5,17 @@ snapshot. Figures are rebuilt only when the snapshot's version changed (versions
 never repeat within a process, so a new trainer after an edit never hits an old
 figure); in between, the cached ones are sent again (an element a fragment run leaves out
 would vanish). When training ends, one full rerun switches the timer off.
+
+Every tick costs the server a little, and one server's sessions share its cores: when more
+sessions are watching a run than the server has cores, each one's pace is stretched by
+their ratio, so a class at once leaves the server time to answer clicks.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -21,15 +27,59 @@ from ui.session import Session
 REFRESH_CHOICES = (0.25, 0.5, 1.0, 2.0)
 DEFAULT_REFRESH = float(os.environ.get("NP_REFRESH", "0.5"))  # seconds; a server setting
 ACTIVE = ("running", "queued")
+# Sessions watching at full pace: one per core by default (a server setting).
+FULL_PACE_SESSIONS = max(1, int(os.environ.get("NP_FULL_PACE_SESSIONS", os.cpu_count() or 1)))
+MOST_STRETCH = 10.0  # a crowded server refreshes at most this many times slower
+WATCHING_WINDOW = 5.0  # seconds: a session that ticked this recently is watching
+
+_watching: dict[str, float] = {}  # session id: when its live views last ticked
+_watching_lock = threading.Lock()
+
+
+def _session_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def watched(now: float | None = None) -> int:
+    """How many sessions are watching a run now; this one counts from its first tick."""
+    now = time.monotonic() if now is None else now
+    with _watching_lock:
+        for sid in [k for k, t0 in _watching.items() if now - t0 > WATCHING_WINDOW]:
+            del _watching[sid]
+        return len(_watching)
+
+
+def watch(session_id: str | None = None, now: float | None = None) -> None:
+    """Count this session (or ``session_id``) as watching a run, from now (or ``now``)."""
+    with _watching_lock:
+        _watching[session_id or _session_id()] = time.monotonic() if now is None else now
+
+
+def crowding(now: float | None = None) -> float:
+    """How much slower than chosen the live views refresh, for the sessions watching."""
+    return min(MOST_STRETCH, max(1.0, watched(now) / FULL_PACE_SESSIONS))
 
 
 def refresh_interval() -> float:
     return float(st.session_state.get("np-refresh", DEFAULT_REFRESH))
 
 
+def live_interval(slower: float = 1.0) -> float:
+    """Seconds between a live view's redraws: the chosen refresh, for this view, on a
+    server shared by the sessions watching now."""
+    watch()
+    return refresh_interval() * slower * crowding()
+
+
 def refresh_picker() -> None:
     choices = sorted({*REFRESH_CHOICES, refresh_interval()})
     st.select_slider(t("Refresh every (s)"), choices, value=refresh_interval(), key="np-refresh")
+    if crowding() > 1:
+        st.caption(t("{n} sessions are watching a run on this server, so the views refresh "
+                     "{times:.1f} times slower than chosen.", n=watched(), times=crowding()))
 
 
 def live(session: Session, draw: Callable[[Snapshot], None], key: str,
@@ -47,11 +97,12 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
         snap = session.get_trainer().snapshot()
         was = st.session_state[f"{key}-active"]
         st.session_state[f"{key}-active"] = snap.status in ACTIVE
+        watch()
         draw(snap)
         if was and snap.status not in ACTIVE:
             st.rerun()  # training ended: redraw the whole page once, timer off
 
-    st.fragment(tick, run_every=refresh_interval() * slower if running else None)()
+    st.fragment(tick, run_every=live_interval(slower) if running else None)()
 
 
 def cached_figure(key: str, version: int, build: Callable[[], object]) -> object:

@@ -17,7 +17,7 @@ from engine.trainer import Snapshot
 from engine.variants import VARIANTS, applicable, label, vary
 from ui.comparison import Comparison, comparison
 from ui.controls import diverged, progress_text, status_text
-from ui.live import refresh_interval
+from ui.live import live_interval
 from ui.present import figure_height, presenting
 from ui.session import Session, current
 from ui.words import issues_text
@@ -244,7 +244,7 @@ def live_charts(comp: Comparison) -> None:
         if was and not st.session_state[f"{P}-active"]:
             st.rerun()  # every run ended: redraw the page once, timer off
 
-    st.fragment(tick, run_every=refresh_interval() if active else None)()
+    st.fragment(tick, run_every=live_interval() if active else None)()
 
 
 def main() -> None:

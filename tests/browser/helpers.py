@@ -167,6 +167,22 @@ def picture(page: Any, key: str) -> bytes | None:
         return None
 
 
+def why_not_shown(page: Any, key: str) -> str:  # noqa: ANN401
+    """What the browser holds where the chart ``key`` should be: for a failure's message."""
+    return page.evaluate("""(key) => {
+      const c = document.querySelector('.st-key-' + key);
+      if (!c) return 'no element';
+      const r = c.getBoundingClientRect(), img = c.querySelector('img');
+      let faint = 1;
+      for (let e = c; e; e = e.parentElement) faint = Math.min(faint, +getComputedStyle(e).opacity);
+      return `box ${Math.round(r.width)}x${Math.round(r.height)}, opacity ${faint}, ` +
+        `stale ${!!c.closest('[data-stale="true"]')}, ` +
+        (img ? `picture ${img.naturalWidth}x${img.naturalHeight} complete ${img.complete}`
+             : `chart ${!!c.querySelector('.js-plotly-plot .main-svg')}`) +
+        `, skeleton ${!!c.querySelector('[data-testid="stSkeleton"]')}`;
+    }""", key)
+
+
 def pixels_changed(a: bytes, b: bytes, level: int = 8) -> int:
     """How many pixels differ by more than ``level`` (of 255) in some channel; a change
     of size counts as all of them."""

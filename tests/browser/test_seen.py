@@ -32,6 +32,7 @@ from tests.browser.helpers import (
     train_loss_shown,
     training,
     wait_ready,
+    why_not_shown,
 )
 
 PICTURES = ("pg-network", "pg-output")  # the Playground's drawing and output map
@@ -92,9 +93,15 @@ def watch(page: Any, seconds: float = 15.0, every: float = 0.6,  # noqa: ANN401
         shots = {key: picture(page, key) for key in PICTURES}
         if not training(page):  # the shots may postdate the run: do not count them
             break
+        # A shot can fail without the picture leaving the screen (a loaded browser takes
+        # longer than the shot's time limit); a picture gone for a person is gone twice.
+        for key in [k for k, png in shots.items() if png is None or blank(png)]:
+            time.sleep(0.2)
+            shots[key] = picture(page, key)
         missing = [k for k, png in shots.items() if png is None or blank(png)]
         assert not missing, (f"{missing} not on screen while the page said {status(page)} "
-                             f"({time.monotonic() - clicked:.1f} s after Train)")
+                             f"({time.monotonic() - clicked:.1f} s after Train); "
+                             + "; ".join(f"{k}: {why_not_shown(page, k)}" for k in missing))
         looks += 1
         if not first:
             first = shots
@@ -128,6 +135,10 @@ def test_the_map_and_the_drawing_move_while_training(app_server, browser,  # noq
         # keeps the look on what is asked: the pictures while a run goes on.
         choose(page, "Train for", "1000 epochs")
         wait_ready(page)
+        # As a person would: the pictures are looked at before Train (a loaded machine may
+        # still be loading the browser's chart library when the page's text is all there).
+        assert poll(lambda: all(picture(page, k) for k in PICTURES), bool, timeout=30), (
+            "; ".join(f"{k}: {why_not_shown(page, k)}" for k in PICTURES))
         button(page, "Train").click()
         # The deep sigmoid's lesson is that its output barely moves: its first layers' maps
         # (in the drawing) must, and both pictures must be there all along.
