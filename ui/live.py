@@ -102,7 +102,11 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
         if was and snap.status not in ACTIVE:
             st.rerun()  # training ended: redraw the whole page once, timer off
 
-    st.fragment(tick, run_every=live_interval(slower) if running else None)()
+    # In a box of its own: a fragment's elements sit in its parent by position, so a tick
+    # that draws more of them than the page run did (a queue message, a first evaluation)
+    # would write over the next live view's, and the browser gives up on the page.
+    with st.container():
+        st.fragment(tick, run_every=live_interval(slower) if running else None)()
 
 
 def cached_figure(key: str, version: int, build: Callable[[], object]) -> object:

@@ -244,7 +244,8 @@ def live_charts(comp: Comparison) -> None:
         if was and not st.session_state[f"{P}-active"]:
             st.rerun()  # every run ended: redraw the page once, timer off
 
-    st.fragment(tick, run_every=live_interval() if active else None)()
+    with st.container():  # one slot in the page, whatever a tick draws (ui/live.py)
+        st.fragment(tick, run_every=live_interval() if active else None)()
 
 
 def main() -> None:
