@@ -320,7 +320,8 @@ class RemoteTrainer:
         with self._cmd:
             self._changed_at = time.monotonic()
             if self._actor is not None:
-                self._refresh(WAIT_LIVE)
+                # The caller waited for the idle run: it must see it, however busy Ray is.
+                self._refresh(CALL_TIMEOUT)
         return idle
 
     # Trainer's checks call these on us ----------------------------------------------------

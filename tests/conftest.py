@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.quiet import close_room, open_room, room
+
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # Two workers share the machine's cores: each trains on one, so neither's threads spin
     # waiting for the other's (the app servers the browser tests start get them all).
@@ -15,6 +17,23 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     import torch
 
     torch.set_num_threads(int(os.environ["NP_CORES"]))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the run itself, before its workers start
+        open_room()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        close_room()
+
+
+@pytest.fixture(autouse=True)
+def share_the_machine(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked ``alone`` measure the machine, so the other worker waits for them."""
+    with room(alone=request.node.get_closest_marker("alone") is not None):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from tests.browser.conftest import start_server
 
 @pytest.mark.slow
 @pytest.mark.browser
+@pytest.mark.alone
 def test_eight_sessions_train_at_once_answer_clicks_and_leave_no_trainer(browser) -> None:  # noqa: ANN001
     # Its own server: trainers that other tests' pages left would blur the count.
     server = start_server()
@@ -29,11 +30,13 @@ def test_eight_sessions_train_at_once_answer_clicks_and_leave_no_trainer(browser
     # fixed by giving each its own box) or a dead one ("Cached ForwardMsg MISS") fails here.
     assert not result.errors, "errors on pages:\n" + "\n".join(result.errors) + "\n" + summary
     assert result.latencies, f"no click was made\n{summary}"
-    # The issue's 2 s at the 95th percentile is met on a quiet machine (0.99 s) but not
-    # beside the rest of the suite (3.7-4.9 s measured): bench/load.py reports it.
-    assert percentile(result.latencies, 0.5) <= ANSWER_WITHIN, (
-        f"clicks answered too slowly\n{summary}")
-    if max(result.latencies) >= 10.0:
+    if result.unanswered:
         # Open in issue 11: now and then one click in a few dozen (a Step or a Resume) shows
         # nothing within 10 s, neither a step nor the queue's message. Reported, not hidden.
         pytest.xfail(f"a click went unanswered (open in issue 11)\n{summary}")
+    # The suite's other worker waits while this runs (marked alone), so the machine is as
+    # quiet as a class's server. The issue's 2 s at the 95th percentile is not met yet (open
+    # in issue 11: 2.5-3.4 s at eight sessions, the Pause clicks of running pages); half the
+    # clicks within 2 s is (0.5-0.7 s measured), and a regression past it fails here.
+    assert percentile(result.latencies, 0.5) <= ANSWER_WITHIN, (
+        f"clicks answered too slowly\n{summary}")
