@@ -253,6 +253,7 @@ class Tab:
     opened_at: float = field(default_factory=time.monotonic)
     latencies: list[tuple[str, float]] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
+    unanswered_seen: list[str] = field(default_factory=list)  # what the page showed then
     clicks_left: int = 0
     steps_in_pause: int = 0
     next_at: float = 0.0
@@ -372,6 +373,7 @@ def click_round(tabs: list[Tab], clicks: int, limit: float, seed: int = 0,
                 if waited < give_up:
                     continue
                 tab.unanswered.append(name)
+                tab.unanswered_seen.append(f"{name}: the page showed {tab.look()}")
                 tab.page.evaluate("() => { window.__npLoad.pending = null; }")
             if tab.clicks_left <= 0 or time.monotonic() < tab.next_at:
                 continue
@@ -442,6 +444,7 @@ class Result:
     trainers_gone_s: float
     max_trainers: int
     give_up: float = UNANSWERED
+    unanswered_seen: list[str] = field(default_factory=list)  # what those pages showed
 
     def table(self) -> str:
         lat = self.latencies
@@ -527,6 +530,8 @@ def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool =
         stuck=sum(not t.progressed and not t.queued_seen for t in tabs),
         errors=[f"session {i} ({t.link[:40]}): {e}" for i, t in enumerate(tabs)
                 for e in t.errors],
+        unanswered_seen=[f"session {i}: {u}" for i, t in enumerate(tabs)
+                         for u in t.unanswered_seen],
         latencies=[s for xs in by_click.values() for s in xs], latency_by_click=by_click,
         unanswered=sum(len(t.unanswered) for t in tabs),
         rss_start=rss_start, rss_peak=max(sampler.rss, default=rss_start),
@@ -574,6 +579,8 @@ def main() -> None:
     print(result.table())
     for e in result.errors[:10]:
         print("  " + e)
+    for u in result.unanswered_seen[:10]:
+        print("  unanswered: " + u[:400])
 
 
 if __name__ == "__main__":

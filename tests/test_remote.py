@@ -207,3 +207,26 @@ def test_a_lost_actor_or_cluster_says_so_in_one_sentence(
     down.start()
     s = down.snapshot()
     assert s.status == "failed" and "127.0.0.1:1" in s.error and "NP_RAY_ADDRESS" in s.error
+
+
+def test_a_comparison_trains_its_runs_on_the_cluster(cluster: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.validate import load_experiment
+    from ui.comparison import Comparison
+
+    monkeypatch.setenv(ADDRESS_ENV, cluster)
+    comp = Comparison()
+    exp = load_experiment(spec(epochs=3))
+    assert comp.add("adam", exp) == []
+    assert comp.add("sgd", exp.replace(train={**exp.to_dict()["train"],
+                                              "optimizer": {"name": "sgd", "lr": 0.1}})) == []
+    assert all(isinstance(r.trainer, RemoteTrainer) for r in comp.runs)
+    try:
+        for run in comp.runs:
+            run.trainer.start()
+        assert until(lambda: all(r.snapshot().status == "finished" for r in comp.runs)), [
+            r.snapshot().status for r in comp.runs]
+        assert all(r.snapshot().step > 0 for r in comp.runs)
+    finally:
+        for run in comp.runs:
+            run.trainer.stop()

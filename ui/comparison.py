@@ -17,6 +17,7 @@ from engine.errors import Issue, SpecError
 from engine.i18n import t
 from engine.spec import Experiment
 from engine.trainer import Snapshot, Trainer
+from engine.trainers import make_trainer
 from ui.pages import NEEDED_PROBES
 from ui.session import Session, run_slots
 
@@ -29,7 +30,7 @@ ACTIVE = ("running", "queued")
 class Run:
     label: str
     exp: Experiment
-    trainer: Trainer | None  # None: a saved run, drawn from its record
+    trainer: Trainer | Any | None  # a Trainer or a RemoteTrainer; None: a saved run
     saved: Snapshot | None = None
 
     def snapshot(self) -> Snapshot:
@@ -53,7 +54,8 @@ class Comparison:
         if self.full:
             return [self._full_issue()]
         try:
-            trainer = Trainer(exp, slots=run_slots(), needs=NEEDED_PROBES)
+            # As a session's own run: in this process, or on the Ray cluster when one is set.
+            trainer = make_trainer(exp, slots=run_slots(), needs=NEEDED_PROBES)
         except SpecError as e:
             return e.issues
         except (ValueError, OSError) as e:
@@ -139,7 +141,7 @@ class Comparison:
             for trainer in self._trainers():
                 trainer.stop()
 
-    def _trainers(self) -> list[Trainer]:
+    def _trainers(self) -> list[Any]:
         return [r.trainer for r in self.runs if r.trainer is not None]
 
     @property

@@ -21,6 +21,7 @@ from engine.errors import Issue
 from engine.health import nonfinite_words
 from engine.i18n import N_, t
 from engine.trainer import Snapshot
+from engine.trainers import ray_address
 from ui.live import ACTIVE
 from ui.present import presenting
 from ui.session import Session
@@ -201,8 +202,11 @@ def status_text(s: Snapshot) -> str:
     if s.status == "ready":
         return t("Ready: press Train.")
     if s.status == "queued":
-        return t("Waiting for a free slot: the server is training as many networks as it "
-                 "has cores. Yours starts as soon as one finishes or pauses.")
+        if ray_address():
+            return t("Waiting for a free slot: the training cluster is busy with other runs. "
+                     "Yours starts as soon as it has room.")
+        return t("Waiting for a free slot: the server is already training as many networks "
+                 "at once as it can. Yours starts as soon as one finishes or pauses.")
     if s.status == "running":
         return t("Training…")
     return t("Training failed.") if s.status == "failed" else s.status
