@@ -13,6 +13,7 @@ import pytest
 
 from engine.presets import list_presets
 from tests.apptest import by_label, open_app, session
+from tests.preset_families import the_others
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p.name for p in (ROOT / "views").glob("*.py"))
@@ -36,6 +37,29 @@ def test_every_preset_opens_on_the_playground_and_train_pages(preset: str) -> No
     at = open_app(preset)
     assert session().exp.meta.name in " ".join(m.value for m in at.sidebar.markdown)
     at.switch_page(str(ROOT / "views" / "train.py")).run()
+    assert not at.exception, at.exception
+
+
+# The browser trains one preset of each family (tests/browser/test_live.py); these are
+# the rest, trained from the same page here.
+@pytest.mark.parametrize("preset", the_others())
+def test_the_other_presets_train_and_stop_from_the_train_page(preset: str) -> None:
+    at = open_app(preset)
+    at.switch_page(str(ROOT / "views" / "train.py")).run()
+    at.button(key="train-train").click().run()
+    trainer = session().get_trainer()
+    end = time.monotonic() + 30
+    while trainer.snapshot().step == 0 and time.monotonic() < end:
+        time.sleep(0.1)
+    at.run()  # a refresh, as the fragment's timer would do
+    assert not at.exception, at.exception
+    assert trainer.snapshot().step > 0, f"{preset} did not start: {trainer.snapshot().status}"
+    stop = [b for b in at.button if b.key == "train-stop"]
+    if stop:
+        stop[0].click().run()
+        assert not trainer.alive
+    else:  # a run that diverges ends itself and offers a restart instead
+        assert trainer.snapshot().status not in ("running", "queued")
     assert not at.exception, at.exception
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from tests.preset_families import DIVERGE_BY_DESIGN  # noqa: F401  # the browser tests' name for it
+
 MAIN = '[data-testid="stMain"]'
 
 # The loss chart: titled "loss", or drawn under the Playground's or the Train page's key.
@@ -32,8 +34,6 @@ STEP_JS = """() => {
   return parseInt(els[0].textContent.match(/step (\\d+)/)[1]);
 }"""
 
-# Lessons whose run diverges at its first steps on purpose (their cure is the lesson).
-DIVERGE_BY_DESIGN = frozenset({"exploding_init", "lr_too_large"})
 
 def button(page: Any, name: str) -> Any:
     return page.locator(MAIN).get_by_role("button", name=name, exact=True).first

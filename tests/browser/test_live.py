@@ -13,7 +13,6 @@ from engine.presets import (
     SHARE_PREFIX,
     decode_share,
     encode_share,
-    list_presets,
     load_preset,
 )
 from tests.browser.conftest import ARTIFACTS
@@ -26,6 +25,7 @@ from tests.browser.helpers import (
     poll,
     wait_ready,
 )
+from tests.preset_families import one_per_family
 from viz.network import MAX_DRAWN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +115,8 @@ def test_a_damaged_link_is_explained_and_falls_back(app_server, browser) -> None
     page.close()
 
 
-@pytest.mark.parametrize("preset", list_presets())
+# One preset of each family in the browser; tests/test_app.py trains the others' pages.
+@pytest.mark.parametrize("preset", one_per_family())
 def test_every_preset_opens_trains_and_stops(app_server, browser, preset: str) -> None:  # noqa: ANN001
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     try:
