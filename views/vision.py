@@ -316,7 +316,9 @@ def feature_maps_tab(session: Session, trainer: Trainer) -> None:
                          format_func=lambda s: t(SCALES[s]), key="vision-scale",
                          help=t("One scale per layer shows which channels respond most; one "
                                 "per channel shows what each one finds."))
-    live(session, draw_maps, "vision-maps-live")
+    # Each new figure mounts the chart again (Streamlit's chart identity hashes it), which a
+    # loaded browser draws late: maps change slowly, so they are redrawn half as often.
+    live(session, draw_maps, "vision-maps-live", slower=2)
 
 
 def filters_tab(session: Session, trainer: Trainer) -> None:

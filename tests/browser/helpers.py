@@ -253,8 +253,9 @@ def changes_while_training(page: Any, key: str, what: str,  # noqa: ANN401
     # A plotly chart given a new figure is mounted again (Streamlit gives it a new identity),
     # so one instant may catch it between the old drawing and the new: a frame, not a gap.
     before = poll(lambda: picture(page, key), lambda png: png is not None and not blank(png),
-                  timeout=10, every=0.3)
-    assert before is not None and not blank(before), f"no {what} while training"
+                  timeout=20, every=0.3)
+    assert before is not None and not blank(before), (
+        f"no {what} while training: {why_not_shown(page, key)}; the page showed {status(page)}")
     changed = poll(lambda: pixels_changed(before, picture(page, key) or before),
                    lambda n: n >= visible, timeout=20, every=0.5)
     assert training(page), f"the run ended before a second look: {status(page)}"

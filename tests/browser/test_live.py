@@ -37,6 +37,9 @@ def share_of(url: str) -> Experiment:
     return load_experiment(decode_share(parse_qs(urlparse(url).query)["s"][0]))
 
 
+# It reads the server's CPU share (busy while training, idle once the tab closes): the
+# other worker's tests would blur it, so they wait.
+@pytest.mark.alone
 def test_share_link_trains_live_stops_and_closing_the_tab_ends_the_trainer(
         app_server, browser) -> None:  # noqa: ANN001
     # Long enough to still be training when the test pauses it.
