@@ -16,7 +16,7 @@ def test_eight_sessions_train_at_once_answer_clicks_and_leave_no_trainer(browser
     # Its own server: trainers that other tests' pages left would blur the count.
     server = start_server()
     try:
-        result = run_class(browser, server, class_links(8), window=4.0, clicks=3,
+        result = run_class(browser, server, class_links(8), window=2.0, clicks=2,
                            click_limit=30.0, give_up=10.0,
                            log=lambda _: None)
     finally:
