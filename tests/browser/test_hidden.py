@@ -75,7 +75,11 @@ def test_a_student_link_shows_the_same_experiment_with_exactly_those_controls_hi
         other = student.new_page()
         other.goto(student_link)
         wait_ready(other)
-        poll(lambda: "s=" in other.url, bool, timeout=15)
+        # The address takes the experiment after the page's first run; a loaded machine
+        # (the suite's first minutes) can take a while.
+        for p in (other, page):
+            assert poll(lambda p=p: "s" in parse_qs(urlparse(p.url).query), bool, timeout=40), (
+                f"no experiment in the address: {p.url}")
         assert experiment(other.url) == experiment(page.url)  # the same experiment
         hidden = poll(lambda: set(other.evaluate(HIDDEN_JS)),
                       lambda v: {"np-undo"} <= v, timeout=15)
