@@ -70,7 +70,8 @@ LOOK_JS = """() => {
   const status = [...main.querySelectorAll('[data-testid="stCaptionContainer"], '
       + '[data-testid="stAlert"], [data-testid="stProgress"]')]
     .filter(e => e.offsetParent !== null).map(text).filter(Boolean);
-  const buttons = [...main.querySelectorAll('button')].map(b => b.innerText.trim());
+  const buttons = [...main.querySelectorAll('button')].filter(b => b.checkVisibility())
+    .map(b => b.innerText.trim());
   const errors = [
     ...[...document.querySelectorAll('[data-testid="stException"]')]
       .map(e => 'exception: ' + text(e)),
@@ -86,7 +87,9 @@ LOOK_JS = """() => {
 # step, or the queued message. Returns false when there is no such button to click.
 CLICK_JS = """([name, queuedWords]) => {
   const main = document.querySelector('[data-testid="stMain"]');
-  const buttons = () => [...main.querySelectorAll('button')];
+  // Only what is on screen: Streamlit keeps a replaced widget in the page, hidden, until
+  // its run's clean-up, and its text still reads in the page.
+  const buttons = () => [...main.querySelectorAll('button')].filter(b => b.checkVisibility());
   const btn = buttons().find(b => b.innerText.trim() === name && !b.disabled);
   if (!btn) return false;
   const step = STEP;
@@ -215,6 +218,73 @@ def step_aside(server_pid: int) -> None:
                 proc.nice(BROWSER_NICE)
 
 
+def cpu_seconds(server_pid: int) -> tuple[float, float]:
+    """(server, browsers) CPU seconds so far: the server and its children, and every other
+    process this one started (the browser and Playwright's driver)."""
+    def used(procs: list[psutil.Process]) -> float:
+        total = 0.0
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                c = proc.cpu_times()
+                total += c.user + c.system
+        return total
+
+    try:
+        root = psutil.Process(server_pid)
+        server = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        server = []
+    ours = {p.pid for p in server}
+    others = [p for p in psutil.Process().children(recursive=True) if p.pid not in ours]
+    return used(server), used(others)
+
+
+# Chrome's own counters of a page's main thread (seconds, cumulative): all its tasks, and
+# the parts spent in scripts, layout and style.
+PAGE_TIMES = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
+
+
+def page_times(tab: Tab) -> dict[str, float]:
+    metrics = tab.cdp.send("Performance.getMetrics")["metrics"]
+    return {m["name"]: m["value"] for m in metrics if m["name"] in PAGE_TIMES}
+
+
+@dataclass
+class Phase:
+    """Where the CPU went over one phase (watching or clicking)."""
+    name: str
+    seconds: float
+    server_cpu: float
+    browsers_cpu: float
+    page: dict[str, float]  # PAGE_TIMES summed over the tabs
+
+    def line(self) -> str:
+        per = self.seconds or 1.0
+        busy = " / ".join(f"{self.page.get(k, 0) / per:.2f}" for k in PAGE_TIMES)
+        return (f"{self.server_cpu / per:.2f} / {self.browsers_cpu / per:.2f} cores; "
+                f"pages' main threads (all / scripts / layout / style) {busy}")
+
+
+class PhaseClock:
+    def __init__(self, server_pid: int, tabs: list[Tab]) -> None:
+        self.pid, self.tabs = server_pid, tabs
+        self._start = self._read()
+
+    def _read(self) -> tuple[float, tuple[float, float], dict[str, float]]:
+        total: dict[str, float] = {}
+        for tab in self.tabs:
+            with contextlib.suppress(Exception):  # a crashed page has no counters
+                for k, v in page_times(tab).items():
+                    total[k] = total.get(k, 0.0) + v
+        return time.monotonic(), cpu_seconds(self.pid), total
+
+    def lap(self, name: str) -> Phase:
+        (t0, (s0, b0), p0), (t1, (s1, b1), p1) = self._start, self._read()
+        self._start = (t1, (s1, b1), p1)
+        return Phase(name, t1 - t0, s1 - s0, b1 - b0,
+                     {k: p1.get(k, 0.0) - p0.get(k, 0.0) for k in PAGE_TIMES})
+
+
 class Sampler(threading.Thread):
     """Samples the server's memory and trainer threads twice a second (and, with
     ``aside``, keeps the browsers' new processes behind the server)."""
@@ -245,6 +315,7 @@ class Tab:
     link: str
     context: Any = None
     page: Any = None
+    cdp: Any = None  # a DevTools session on the page, for its main thread's counters
     steps: list[tuple[float, int]] = field(default_factory=list)
     queued_seen: bool = False
     finished: bool = False  # a short preset run may end before the first look
@@ -292,6 +363,8 @@ def open_tabs(browser: Any, server: AppServer, links: list[str]) -> list[Tab]:
         tab.page.on("crash", lambda _page, tab=tab: tab.errors.append("the page crashed"))
         tab.page.on("pageerror", lambda e, tab=tab: tab.errors.append(
             f"script error in the page: {str(e)[:300]}"))
+        tab.cdp = tab.context.new_cdp_session(tab.page)
+        tab.cdp.send("Performance.enable")
         tab.page.goto(f"{server.url}/{tab.link}", wait_until="commit")
     for tab in tabs:
         wait_ready(tab.page, timeout=180)
@@ -326,7 +399,7 @@ def upload_zips(tabs: list[Tab], seed: int = 0) -> None:
 TRAIN_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const btn = main && [...main.querySelectorAll('button')]
-    .find(b => b.innerText.trim() === 'Train' && !b.disabled);
+    .find(b => b.innerText.trim() === 'Train' && !b.disabled && b.checkVisibility());
   if (btn) btn.click();
   return Boolean(btn);
 }"""
@@ -445,6 +518,7 @@ class Result:
     max_trainers: int
     give_up: float = UNANSWERED
     unanswered_seen: list[str] = field(default_factory=list)  # what those pages showed
+    phases: list[Phase] = field(default_factory=list)
 
     def table(self) -> str:
         lat = self.latencies
@@ -474,6 +548,8 @@ class Result:
             ("trainer threads at peak", str(self.trainers_peak)),
             ("trainer threads left after closing",
              f"{self.trainers_left} (after {self.trainers_gone_s:.1f} s)"),
+            *((f"CPU while {ph.name}: server / browsers",
+               ph.line()) for ph in self.phases),
         ]
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
@@ -492,6 +568,7 @@ def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool =
     rss_start = server_rss(pid)
     sampler.start()
     tabs: list[Tab] = []
+    phases: list[Phase] = []
     try:
         t0 = time.monotonic()
         tabs = open_tabs(browser, server, links)
@@ -501,9 +578,12 @@ def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool =
         log(f"{len(tabs)} pages drawn in {opened:.0f} s; training on all of them")
         train_all(tabs)
         time.sleep(1.0)
+        clock = PhaseClock(pid, tabs)
         watch(tabs, window)
+        phases.append(clock.lap("watching"))
         log(f"watched {window:g} s; clicking Pause, Step and Resume")
         click_round(tabs, clicks, click_limit, give_up=give_up)
+        phases.append(clock.lap("clicking"))
         for tab in tabs:
             tab.look()
         for i, tab in enumerate(tabs):
@@ -537,7 +617,7 @@ def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool =
         rss_start=rss_start, rss_peak=max(sampler.rss, default=rss_start),
         rss_end=server_rss(pid), trainers_peak=max(sampler.threads, default=0),
         trainers_left=left, trainers_gone_s=gone,
-        max_trainers=max_trainers or RunSlots().limit, give_up=give_up)
+        max_trainers=max_trainers or RunSlots().limit, give_up=give_up, phases=phases)
 
 
 def main() -> None:

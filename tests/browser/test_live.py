@@ -114,6 +114,9 @@ def test_a_damaged_link_is_explained_and_falls_back(app_server, browser) -> None
     page.goto(f"{app_server.url}/train?s=np1.not-a-real-link")
     wait_ready(page)
     assert page.get_by_text("the share link is damaged or incomplete").count() > 0
+    # The address is rewritten by the page's run; a loaded browser applies it a little later.
+    page.wait_for_url(lambda url: "s=np" in url and "not-a-real-link" not in url,
+                      timeout=30_000)
     assert share_of(page.url) == load_preset("spiral")
     page.close()
 
