@@ -20,6 +20,7 @@ st.set_page_config(page_title="Neural Playground", page_icon=":material/neurolog
                    layout="wide")
 
 from engine.i18n import t  # noqa: E402
+from ui.answer_log import answered  # noqa: E402
 from ui.ast_lock import serialise_ast_parse  # noqa: E402
 from ui.hidden import controls_panel, hide_controls  # noqa: E402
 from ui.inline_image import load_picture_reader  # noqa: E402
@@ -121,6 +122,7 @@ def main() -> None:
         controls_panel()
     sync_url(session)
     keep_in_url()
+    answered()
 
 
 main()

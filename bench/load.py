@@ -30,6 +30,7 @@ import contextlib
 import io
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import zipfile
@@ -88,14 +89,16 @@ LOOK_JS = """() => {
 CLICK_JS = """([name, queuedWords]) => {
   const main = document.querySelector('[data-testid="stMain"]');
   // Only what is on screen: Streamlit keeps a replaced widget in the page, hidden, until
-  // its run's clean-up, and its text still reads in the page.
-  const buttons = () => [...main.querySelectorAll('button')].filter(b => b.checkVisibility());
-  const btn = buttons().find(b => b.innerText.trim() === name && !b.disabled);
+  // its run's clean-up, and its text still reads in the page. The text is read first, as
+  // textContent: asking for layout on every change would slow the page being measured.
+  const named = () => [...main.querySelectorAll('button')]
+    .filter(b => b.textContent.trim() === name && b.checkVisibility());
+  const btn = named().find(b => !b.disabled);
   if (!btn) return false;
   const step = STEP;
   const before = step();
-  const queued = () => main.innerText.includes(queuedWords);
-  const gone = () => !buttons().some(b => b.innerText.trim() === name);
+  const queued = () => main.textContent.includes(queuedWords);
+  const gone = () => named().length === 0;
   const done = name === 'Step' ? () => step() > before || queued()
              : name === 'Pause' ? gone : () => gone() || step() > before;
   const w = window.__npLoad = window.__npLoad || {answered: [], pending: null};
@@ -112,7 +115,7 @@ CLICK_JS = """([name, queuedWords]) => {
   watcher = new MutationObserver(check);
   watcher.observe(main, {subtree: true, childList: true, characterData: true,
                          attributes: true});
-  timer = setInterval(check, 50);
+  timer = setInterval(check, 250);  // the observer sees every change; this is a fallback
   btn.click();
   return true;
 }""".replace("STEP", STEP_JS)
@@ -457,7 +460,7 @@ def click_round(tabs: list[Tab], clicks: int, limit: float, seed: int = 0,
                 tab.steps_in_pause = tab.steps_in_pause + 1 if name == "Step" else 0
             else:
                 tab.next_at = time.monotonic() + 0.5
-        time.sleep(0.05)
+        time.sleep(0.25)  # the latency is timed in the page; looking costs it time
     for tab in tabs:  # the last answers
         taken = tab.page.evaluate(TAKE_JS)
         tab.latencies += [(n, s) for n, s in taken["answered"]]
@@ -519,6 +522,7 @@ class Result:
     give_up: float = UNANSWERED
     unanswered_seen: list[str] = field(default_factory=list)  # what those pages showed
     phases: list[Phase] = field(default_factory=list)
+    server_answers: dict[str, list[float]] = field(default_factory=dict)  # NP_ANSWER_LOG
 
     def table(self) -> str:
         lat = self.latencies
@@ -543,6 +547,9 @@ class Result:
                f"{percentile(xs, .5):.2f} / {percentile(xs, .95):.2f} ({len(xs)} clicks"
                + (f", {xs.count(self.give_up)} unanswered)" if self.give_up in xs else ")"))
               for name, xs in sorted(self.latency_by_click.items())),
+            *((f"  {name}: the server's part, p50 / p95 (s)",
+               f"{percentile(xs, .5):.2f} / {percentile(xs, .95):.2f} ({len(xs)} clicks)")
+              for name, xs in sorted(self.server_answers.items())),
             ("server memory start / peak / end (MB)",
              f"{self.rss_start:,.0f} / {self.rss_peak:,.0f} / {self.rss_end:,.0f}"),
             ("trainer threads at peak", str(self.trainers_peak)),
@@ -558,9 +565,10 @@ class Result:
 def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool = False,
               window: float = 30.0, clicks: int = 8, click_limit: float = 90.0,
               give_up: float = UNANSWERED, max_trainers: int = 0, aside: bool = False,
-              log: Any = print) -> Result:
+              answer_log: Path | None = None, log: Any = print) -> Result:
     """Open ``links`` at once, train, watch, click, close; measure as the module says.
-    ``aside``: the browsers run at a lower priority than the server (see ``step_aside``)."""
+    ``aside``: the browsers run at a lower priority than the server (see ``step_aside``).
+    ``answer_log``: the server's NP_ANSWER_LOG, to tell its part of each click's wait."""
     pid = server.proc.pid
     sampler = Sampler(pid, aside)
     if aside:
@@ -617,7 +625,21 @@ def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool =
         rss_start=rss_start, rss_peak=max(sampler.rss, default=rss_start),
         rss_end=server_rss(pid), trainers_peak=max(sampler.threads, default=0),
         trainers_left=left, trainers_gone_s=gone,
-        max_trainers=max_trainers or RunSlots().limit, give_up=give_up, phases=phases)
+        max_trainers=max_trainers or RunSlots().limit, give_up=give_up, phases=phases,
+        server_answers=server_answers(answer_log, set(by_click)))
+
+
+def server_answers(path: Path | None, names: set[str]) -> dict[str, list[float]]:
+    """The server's time from each click's callback to the end of its page run, by button
+    (those of the click round only: the Train clicks that started the class are left out)."""
+    found: dict[str, list[float]] = {}
+    if path is None or not path.exists():
+        return found
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, _, secs = line.partition("\t")
+        if name in names:
+            found.setdefault(name, []).append(float(secs))
+    return found
 
 
 def main() -> None:
@@ -637,7 +659,10 @@ def main() -> None:
     ensure_chromium()
     from playwright.sync_api import sync_playwright
 
-    env = {"NP_MAX_TRAINERS": str(args.max_trainers)} if args.max_trainers else {}
+    answers = Path(tempfile.mkdtemp(prefix="np-load-")) / "answers.tsv"
+    env = {"NP_ANSWER_LOG": str(answers)}
+    if args.max_trainers:
+        env["NP_MAX_TRAINERS"] = str(args.max_trainers)
     limit = RunSlots(args.max_trainers or None).limit  # as the server counts
     links = [zip_link()] * args.zips if args.zips else class_links(args.sessions)
     mode = f"--zips {args.zips}" if args.zips else f"--sessions {args.sessions}"
@@ -648,7 +673,8 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             result = run_class(browser, server, links, zips=bool(args.zips),
                                window=args.window, clicks=args.clicks, max_trainers=limit,
-                               aside=args.browsers_aside, log=lambda s: print(s, flush=True))
+                               aside=args.browsers_aside, answer_log=answers,
+                               log=lambda s: print(s, flush=True))
             browser.close()
     finally:
         server.stop()

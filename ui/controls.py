@@ -22,6 +22,7 @@ from engine.health import nonfinite_words
 from engine.i18n import N_, t
 from engine.trainer import Snapshot
 from engine.trainers import ray_address
+from ui.answer_log import clicked
 from ui.live import ACTIVE
 from ui.present import presenting
 from ui.session import Session
@@ -83,14 +84,14 @@ def run_controls(session: Session, prefix: str) -> None:
         row.button(label, key=f"{prefix}-train", type="primary", width="content", help=why,
                    on_click=_train, args=(session,))
     row.button(t("Step"), key=f"{prefix}-step", help=t("Train one step, then pause."),
-               width="content", on_click=_advance, args=(trainer, trainer.step_n, 1))
+               width="content", on_click=_advance, args=("Step", trainer, trainer.step_n, 1))
     if few:
         row.button(t("Reset"), key=f"{prefix}-reset", width="content", on_click=trainer.reset,
                    help=t("Back to step 0 with the same initial weights."))
         return
     row.button(t("Step epoch"), key=f"{prefix}-epoch", width="content",
                help=t("Train to the end of this epoch, then pause."),
-               on_click=_advance, args=(trainer, trainer.step_epoch))
+               on_click=_advance, args=("Step epoch", trainer, trainer.step_epoch))
     row.button(t("Stop"), key=f"{prefix}-stop", width="content", on_click=trainer.stop,
                help=t("End this run: Train then starts a new run from the initial weights."))
     row.button(t("Reset"), key=f"{prefix}-reset", width="content", on_click=trainer.reset,
@@ -135,15 +136,17 @@ def _diverged_controls(session: Session, prefix: str) -> None:
 
 
 def _pause(trainer: object) -> None:
+    clicked("Pause")
     trainer.pause()  # type: ignore[attr-defined]
     trainer.wait(2.0)  # type: ignore[attr-defined]  # the page then shows "paused"
 
 
-def _advance(trainer: object, order: Callable[..., None], *args: object) -> None:
+def _advance(name: str, trainer: object, order: Callable[..., None], *args: object) -> None:
     """Step and Step epoch: the rerun after the click must not draw the page before the
     trainer has taken the order, or it shows the old step with no timer left to catch up
     (seen with 20 sessions on two cores). A step taken, a run under way or a place in
     the queue all show; a long epoch then goes on under the live timer."""
+    clicked(name)
     before = trainer.snapshot()  # type: ignore[attr-defined]
     order(*args)
     _until(trainer, lambda s: s.step != before.step or s.status in (*ACTIVE, "failed",
@@ -159,6 +162,7 @@ def _until(trainer: object, seen: Callable[[Snapshot], bool], limit: float = 2.0
 def _train(session: Session) -> None:
     trainer = session.get_trainer()
     snap = trainer.snapshot()
+    clicked(_train_words(snap)[0])
     budget = session.exp.train.epochs
     if snap.status == "finished" and snap.epochs is not None and snap.epoch >= snap.epochs:
         # "Train on": another budget from here (or without one when the spec has none).

@@ -8,7 +8,8 @@ would vanish). When training ends, one full rerun switches the timer off.
 
 Every tick costs the server a little, and one server's sessions share its cores: when more
 sessions are watching a run than the server has cores, each one's pace is stretched by
-their ratio, so a class at once leaves the server time to answer clicks.
+their ratio, so a class at once leaves the server time to answer clicks. A run waiting in
+the queue is not watched: its pictures are drawn once, and only its status is looked at.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ACTIVE = ("running", "queued")
 FULL_PACE_SESSIONS = max(1, int(os.environ.get("NP_FULL_PACE_SESSIONS", os.cpu_count() or 1)))
 MOST_STRETCH = 10.0  # a crowded server refreshes at most this many times slower
 WATCHING_WINDOW = 5.0  # seconds: a session that ticked this recently is watching
+QUEUED_PACE = 1.0  # seconds between looks at a queued run, to start drawing once it starts
 
 _watching: dict[str, float] = {}  # session id: when its live views last ticked
 _watching_lock = threading.Lock()
@@ -88,10 +90,16 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
 
     ``slower`` stretches the interval for views that change less than the loss curve,
     so each refresh only redraws what is worth redrawing."""
-    running = session.get_trainer().snapshot().status in ACTIVE
+    snap = session.get_trainer().snapshot()
+    running = snap.status in ACTIVE
     # What this page run drew the controls for: a run that ends (or diverges) before the
     # first tick must still bring the full redraw, whatever an earlier tick had seen.
     st.session_state[f"{key}-active"] = running
+    if snap.status == "queued":
+        with st.container():
+            draw(snap)
+            st.fragment(_wait_for_a_slot(session), run_every=QUEUED_PACE)()
+        return
 
     def tick() -> None:
         snap = session.get_trainer().snapshot()
@@ -107,6 +115,16 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
     # would write over the next live view's, and the browser gives up on the page.
     with st.container():
         st.fragment(tick, run_every=live_interval(slower) if running else None)()
+
+
+def _wait_for_a_slot(session: Session) -> Callable[[], None]:
+    """A queued run has nothing new to draw until it starts, and redrawing the same pictures
+    costs the server and each browser almost as much as new ones: only its status is read
+    on the timer, and the page is drawn again once the run has its slot (or has ended)."""
+    def look() -> None:
+        if session.get_trainer().snapshot().status != "queued":
+            st.rerun()
+    return look
 
 
 def cached_figure(key: str, version: int, build: Callable[[], object]) -> object:

@@ -27,7 +27,8 @@ POINTS_JS = """() => {
 }""".replace("LOSS", LOSS_CHART_JS)
 
 STEP_JS = """() => {
-  const els = [...document.querySelectorAll('[data-testid="stMain"] *')]
+  // Not inside charts: a plotly chart holds thousands of nodes, and the step is in words.
+  const els = [...document.querySelectorAll('[data-testid="stMain"] :not(svg, svg *)')]
     .filter(e => e.children.length === 0
                  && /epoch \\d+(?:\\/\\d+| of \\d+)? · step \\d+/.test(e.textContent));
   if (!els.length) return -1;
