@@ -9,7 +9,7 @@ would vanish). When training ends, one full rerun switches the timer off.
 Every tick costs the server a little, and one server's sessions share its cores: when more
 sessions are watching a run than the server has cores, each one's pace is stretched by
 their ratio, so a class at once leaves the server time to answer clicks. A run waiting in
-the queue is not watched: its pictures are drawn once, and only its status is looked at.
+the queue counts too, but its pictures are drawn once, and only its status is looked at.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ ACTIVE = ("running", "queued")
 FULL_PACE_SESSIONS = max(1, int(os.environ.get("NP_FULL_PACE_SESSIONS", os.cpu_count() or 1)))
 MOST_STRETCH = 10.0  # a crowded server refreshes at most this many times slower
 WATCHING_WINDOW = 5.0  # seconds: a session that ticked this recently is watching
-QUEUED_PACE = 1.0  # seconds between looks at a queued run, to start drawing once it starts
 
 _watching: dict[str, float] = {}  # session id: when its live views last ticked
 _watching_lock = threading.Lock()
@@ -98,7 +97,8 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
     if snap.status == "queued":
         with st.container():
             draw(snap)
-            st.fragment(_wait_for_a_slot(session), run_every=QUEUED_PACE)()
+            # At the pace it would redraw at: it notices the start as soon as before.
+            st.fragment(_wait_for_a_slot(session), run_every=live_interval(slower))()
         return
 
     def tick() -> None:
