@@ -12,7 +12,11 @@ measures, and prints as one table:
   timed inside the browser, p50 and p95 over every click of every session;
 - the server's memory (its process and children, from /proc): at start, peak and end;
 - trainer threads (named "np-trainer" in /proc/<pid>/task/*/comm) while training and
-  left after every context is closed, with the time they took to go.
+  left after every context is closed, with the time they took to go;
+- the server's part of each click's wait (its callback to the end of its page run, which
+  the server writes to ``NP_ANSWER_LOG``), and where the CPU went while watching and while
+  clicking: the server's cores, the browsers' cores, and the pages' main threads as
+  Chrome counts them.
 
 ``--zips N``: N sessions each open a LeNet link on Build, choose "Your images", upload
 their own zip of class folders (real PNGs), go to Train and train on it.
