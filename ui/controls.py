@@ -162,7 +162,7 @@ def _until(trainer: object, seen: Callable[[Snapshot], bool], limit: float = 2.0
 def _train(session: Session) -> None:
     trainer = session.get_trainer()
     snap = trainer.snapshot()
-    clicked(_train_words(snap)[0])
+    clicked({"paused": "Resume", "finished": "Train on"}.get(snap.status, "Train"))
     budget = session.exp.train.epochs
     if snap.status == "finished" and snap.epochs is not None and snap.epoch >= snap.epochs:
         # "Train on": another budget from here (or without one when the spec has none).
