@@ -13,8 +13,8 @@ measures, and prints as one table:
 - the server's memory (its process and children, from /proc): at start, peak and end;
 - trainer threads (named "np-trainer" in /proc/<pid>/task/*/comm) while training and
   left after every context is closed, with the time they took to go;
-- the server's part of each click's wait (its callback to the end of its page run, which
-  the server writes to ``NP_ANSWER_LOG``), and where the CPU went while watching and while
+- the most the server adds to each click's wait (its callback to the end of its page run,
+  which the server writes to ``NP_ANSWER_LOG``; the answer is sent before the end), and where the CPU went while watching and while
   clicking: the server's cores, the browsers' cores, and the pages' main threads as
   Chrome counts them.
 
@@ -195,15 +195,26 @@ def trainer_threads(pid: int) -> int:
     return found
 
 
-def server_rss(pid: int) -> float:
-    """Resident memory of the server and its children, in MB."""
+def server_procs(pid: int) -> list[psutil.Process]:
+    """The server's process and its children (none once it has gone)."""
     try:
         proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
+        return [proc, *proc.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0.0
+        return []
+
+
+def browser_procs(server_pid: int) -> list[psutil.Process]:
+    """Every process this one started except the server: the browser and Playwright's
+    driver, which in a class run on the students' own machines."""
+    server = {p.pid for p in server_procs(server_pid)} | {server_pid}
+    return [p for p in psutil.Process().children(recursive=True) if p.pid not in server]
+
+
+def server_rss(pid: int) -> float:
+    """Resident memory of the server and its children, in MB."""
     total = 0
-    for p in procs:
+    for p in server_procs(pid):
         with contextlib.suppress(psutil.NoSuchProcess):
             total += p.memory_info().rss
     return total / 2**20
@@ -213,21 +224,15 @@ BROWSER_NICE = 10  # the students' browsers, here on the server's cores, let it 
 
 
 def step_aside(server_pid: int) -> None:
-    """Lower the priority of every process this one started except the server: the
-    browsers, which in a class run on the students' own machines."""
-    try:
-        server = {server_pid, *(p.pid for p in psutil.Process(server_pid).children(True))}
-    except psutil.NoSuchProcess:
-        server = {server_pid}
-    for proc in psutil.Process().children(recursive=True):
+    """Lower the priority of the browsers below the server's."""
+    for proc in browser_procs(server_pid):
         with contextlib.suppress(psutil.Error):
-            if proc.pid not in server and proc.nice() < BROWSER_NICE:
+            if proc.nice() < BROWSER_NICE:
                 proc.nice(BROWSER_NICE)
 
 
 def cpu_seconds(server_pid: int) -> tuple[float, float]:
-    """(server, browsers) CPU seconds so far: the server and its children, and every other
-    process this one started (the browser and Playwright's driver)."""
+    """(server, browsers) CPU seconds so far."""
     def used(procs: list[psutil.Process]) -> float:
         total = 0.0
         for proc in procs:
@@ -236,14 +241,7 @@ def cpu_seconds(server_pid: int) -> tuple[float, float]:
                 total += c.user + c.system
         return total
 
-    try:
-        root = psutil.Process(server_pid)
-        server = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        server = []
-    ours = {p.pid for p in server}
-    others = [p for p in psutil.Process().children(recursive=True) if p.pid not in ours]
-    return used(server), used(others)
+    return used(server_procs(server_pid)), used(browser_procs(server_pid))
 
 
 # Chrome's own counters of a page's main thread (seconds, cumulative): all its tasks, and
@@ -551,7 +549,7 @@ class Result:
                f"{percentile(xs, .5):.2f} / {percentile(xs, .95):.2f} ({len(xs)} clicks"
                + (f", {xs.count(self.give_up)} unanswered)" if self.give_up in xs else ")"))
               for name, xs in sorted(self.latency_by_click.items())),
-            *((f"  {name}: the server's part, p50 / p95 (s)",
+            *((f"  {name}: the server's part at most, p50 / p95 (s)",
                f"{percentile(xs, .5):.2f} / {percentile(xs, .95):.2f} ({len(xs)} clicks)")
               for name, xs in sorted(self.server_answers.items())),
             ("server memory start / peak / end (MB)",
@@ -663,7 +661,8 @@ def main() -> None:
     ensure_chromium()
     from playwright.sync_api import sync_playwright
 
-    answers = Path(tempfile.mkdtemp(prefix="np-load-")) / "answers.tsv"
+    scratch = tempfile.TemporaryDirectory(prefix="np-load-")
+    answers = Path(scratch.name) / "answers.tsv"
     env = {"NP_ANSWER_LOG": str(answers)}
     if args.max_trainers:
         env["NP_MAX_TRAINERS"] = str(args.max_trainers)
@@ -682,6 +681,7 @@ def main() -> None:
             browser.close()
     finally:
         server.stop()
+        scratch.cleanup()
     print(f"\npython bench/load.py {mode}"
           + (f" --max-trainers {args.max_trainers}" if args.max_trainers else "")
           + (" --browsers-aside" if args.browsers_aside else "")

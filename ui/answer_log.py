@@ -2,8 +2,9 @@
 
 With ``NP_ANSWER_LOG`` naming a file, each click on Train, Resume, Pause or Step is timed
 from its callback to the end of the page run it causes, and a line ``name<TAB>seconds`` is
-added to the file. That is the server's part of what a person waits for; the rest is the
-network and the browser's own drawing, which ``bench/load.py`` times inside the page.
+added to the file. That is the most the server adds to what a person waits for: the new
+buttons are sent as the page run draws them, before it ends. The rest is the network and
+the browser's own drawing; ``bench/load.py`` times the whole wait inside the page.
 """
 
 from __future__ import annotations

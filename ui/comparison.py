@@ -16,7 +16,7 @@ from typing import Any
 from engine.errors import Issue, SpecError
 from engine.i18n import t
 from engine.spec import Experiment
-from engine.trainer import Snapshot, Trainer
+from engine.trainer import Snapshot
 from engine.trainers import make_trainer
 from ui.pages import NEEDED_PROBES
 from ui.session import Session, run_slots
@@ -30,7 +30,7 @@ ACTIVE = ("running", "queued")
 class Run:
     label: str
     exp: Experiment
-    trainer: Trainer | Any | None  # a Trainer or a RemoteTrainer; None: a saved run
+    trainer: Any  # a Trainer or a RemoteTrainer (make_trainer); None: a saved run
     saved: Snapshot | None = None
 
     def snapshot(self) -> Snapshot:
