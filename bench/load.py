@@ -14,9 +14,9 @@ measures, and prints as one table:
 - trainer threads (named "np-trainer" in /proc/<pid>/task/*/comm) while training and
   left after every context is closed, with the time they took to go;
 - the most the server adds to each click's wait (its callback to the end of its page run,
-  which the server writes to ``NP_ANSWER_LOG``; the answer is sent before the end), and where the CPU went while watching and while
-  clicking: the server's cores, the browsers' cores, and the pages' main threads as
-  Chrome counts them.
+  which the server writes to ``NP_ANSWER_LOG``; the answer is sent before the end);
+- where the CPU went while watching and while clicking: the server's cores, the browsers'
+  cores, and the pages' main threads as Chrome counts them.
 
 ``--zips N``: N sessions each open a LeNet link on Build, choose "Your images", upload
 their own zip of class folders (real PNGs), go to Train and train on it.
