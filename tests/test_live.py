@@ -37,3 +37,12 @@ def test_the_stretch_has_a_limit_and_ends_when_sessions_stop_watching(server: No
     # The others have not ticked for longer than the window: only the last one watches.
     assert live.watched(now=100.1 + live.WATCHING_WINDOW) == 1
     assert live.crowding(now=100.1 + live.WATCHING_WINDOW) == 1.0
+
+
+def test_a_slowed_session_stays_counted_between_its_ticks(server: None) -> None:
+    # Ten sessions on two cores tick every few seconds; between two ticks they still watch,
+    # or the crowd would seem to leave and come back, and the pace swing with it.
+    every = 4.0
+    live.watch("slow", now=100.0, every=every)
+    assert live.watched(now=100.0 + live.WATCHING_WINDOW + 1) == 1
+    assert live.watched(now=100.0 + 2 * every + 0.1) == 0

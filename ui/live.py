@@ -32,8 +32,9 @@ ACTIVE = ("running", "queued")
 FULL_PACE_SESSIONS = max(1, int(os.environ.get("NP_FULL_PACE_SESSIONS", os.cpu_count() or 1)))
 MOST_STRETCH = 10.0  # a crowded server refreshes at most this many times slower
 WATCHING_WINDOW = 5.0  # seconds: a session that ticked this recently is watching
+REPACE = 1.5  # a running timer is set again when the crowd moved its pace this much
 
-_watching: dict[str, float] = {}  # session id: when its live views last ticked
+_watching: dict[str, float] = {}  # session id: until when it counts as watching
 _watching_lock = threading.Lock()
 
 
@@ -48,15 +49,19 @@ def watched(now: float | None = None) -> int:
     """How many sessions are watching a run now; this one counts from its first tick."""
     now = time.monotonic() if now is None else now
     with _watching_lock:
-        for sid in [k for k, t0 in _watching.items() if now - t0 > WATCHING_WINDOW]:
+        for sid in [k for k, until in _watching.items() if now > until]:
             del _watching[sid]
         return len(_watching)
 
 
-def watch(session_id: str | None = None, now: float | None = None) -> None:
-    """Count this session (or ``session_id``) as watching a run, from now (or ``now``)."""
+def watch(session_id: str | None = None, now: float | None = None, every: float = 0.0) -> None:
+    """Count this session (or ``session_id``) as watching a run, from now (or ``now``) until
+    the window has passed, or two of its ticks ``every`` seconds apart if that is longer:
+    a session slowed by the crowd must not drop out of it between ticks."""
+    now = time.monotonic() if now is None else now
+    sid = session_id or _session_id()
     with _watching_lock:
-        _watching[session_id or _session_id()] = time.monotonic() if now is None else now
+        _watching[sid] = max(_watching.get(sid, now), now + max(WATCHING_WINDOW, 2 * every))
 
 
 def crowding(now: float | None = None) -> float:
@@ -72,7 +77,9 @@ def live_interval(slower: float = 1.0) -> float:
     """Seconds between a live view's redraws: the chosen refresh, for this view, on a
     server shared by the sessions watching now."""
     watch()
-    return refresh_interval() * slower * crowding()
+    every = refresh_interval() * slower * crowding()
+    watch(every=every)
+    return every
 
 
 def refresh_picker() -> None:
@@ -91,6 +98,8 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
     so each refresh only redraws what is worth redrawing."""
     snap = session.get_trainer().snapshot()
     running = snap.status in ACTIVE
+    # Only a session with a run counts as watching.
+    every = st.session_state[f"{key}-every"] = live_interval(slower) if running else None
     # What this page run drew the controls for: a run that ends (or diverges) before the
     # first tick must still bring the full redraw, whatever an earlier tick had seen.
     st.session_state[f"{key}-active"] = running
@@ -98,14 +107,15 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
         with st.container():
             draw(snap)
             # At the pace it would redraw at: it notices the start as soon as before.
-            st.fragment(_wait_for_a_slot(session), run_every=live_interval(slower))()
+            st.fragment(_wait_for_a_slot(session, key, slower), run_every=every)()
         return
 
     def tick() -> None:
         snap = session.get_trainer().snapshot()
         was = st.session_state[f"{key}-active"]
         st.session_state[f"{key}-active"] = snap.status in ACTIVE
-        watch()
+        if snap.status in ACTIVE:
+            _keep_pace(key, live_interval(slower))
         draw(snap)
         if was and snap.status not in ACTIVE:
             st.rerun()  # training ended: redraw the whole page once, timer off
@@ -114,14 +124,40 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
     # that draws more of them than the page run did (a queue message, a first evaluation)
     # would write over the next live view's, and the browser gives up on the page.
     with st.container():
-        st.fragment(tick, run_every=live_interval(slower) if running else None)()
+        st.fragment(tick, run_every=every if running else None)()
 
 
-def _wait_for_a_slot(session: Session) -> Callable[[], None]:
+def _keep_pace(key: str, every: float) -> None:
+    """Set the running timer to ``every`` seconds if the crowd has moved its pace since.
+
+    Streamlit sends a fragment's timer to the browser only from the page run that defines
+    it, so a run started while the class was still arriving would tick at that first pace
+    to its end, and twenty browsers redrawing at full pace leave the server no time for
+    clicks. The tick sends the same message again, with the pace the crowd allows now."""
+    was = st.session_state.get(f"{key}-every")
+    if was and max(every / was, was / every) < REPACE:
+        return
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+
+    ctx, fragment = get_script_run_ctx(), ThreadState.get().fragment_id
+    if ctx is None or not fragment:
+        return
+    msg = ForwardMsg()
+    msg.auto_rerun.interval = every
+    msg.auto_rerun.fragment_id = fragment
+    ctx.enqueue(msg)
+    st.session_state[f"{key}-every"] = every
+
+
+def _wait_for_a_slot(session: Session, key: str, slower: float) -> Callable[[], None]:
     """A queued run has nothing new to draw until it starts, and redrawing the same pictures
     costs the server and each browser almost as much as new ones: only its status is read
-    on the timer, and the page is drawn again once the run has its slot (or has ended)."""
+    on the timer, and the page is drawn again once the run has its slot (or has ended).
+    A class's queued pages are most of its pages: their timers keep the crowd's pace too."""
     def look() -> None:
+        _keep_pace(key, live_interval(slower))
         if session.get_trainer().snapshot().status != "queued":
             st.rerun()
     return look
