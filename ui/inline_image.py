@@ -31,11 +31,16 @@ def inline_image(png: bytes | np.ndarray, *, key: str | None = None, width: int 
     default, never wider than the column), in a container named ``key`` when given."""
     if isinstance(png, np.ndarray):
         png = png_bytes(png)
-    box = where.container(key=key) if key else where
+    # As wide as the picture: a frame drawn around the container (a lesson's highlight)
+    # then fits the picture, not the column. A markdown block ends 1rem above its last
+    # line's bottom: the picture gives that rem back, so the frame's edge is below it.
+    box = where.container(key=key, width="content") if key else where
+    bottom = "margin-bottom:1rem;" if key else ""
     shown = width or png_size(png)[0]
     data = base64.b64encode(png).decode("ascii")
     box.markdown(f'<img src="data:image/png;base64,{data}" width="{shown}" '
-                 f'alt="{html.escape(alt)}" style="display:block;max-width:100%;height:auto">',
+                 f'alt="{html.escape(alt)}" '
+                 f'style="display:block;max-width:100%;height:auto;{bottom}">',
                  unsafe_allow_html=True)
     if caption:
         box.caption(caption)

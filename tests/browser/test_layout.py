@@ -60,6 +60,15 @@ def in_window(page: Any, key: str) -> tuple[bool, dict | None]:  # noqa: ANN401
     return inside, box
 
 
+# The size of a keyed box (where a lesson's frame is drawn) and of the picture inside it.
+FRAME_JS = """key => {
+  const box = document.querySelector(`.st-key-${key}`);
+  const img = box.querySelector('img');
+  const size = e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; };
+  return {frame: size(box), picture: size(img), outline: getComputedStyle(box).outlineStyle};
+}"""
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p or "playground")
 def test_no_text_is_cut(app_server, browser, path: str, size: tuple[int, int]) -> None:  # noqa: ANN001
@@ -94,6 +103,12 @@ def test_the_playground_fits_a_projector_while_training(app_server, browser) -> 
         assert inside, f"while training, the output map is not in the window: its box is {box}"
         drawing = chart(page, "pg-network")
         assert drawing.count() and drawing.is_visible(), "the network drawing is not on screen"
+        framed = page.evaluate(FRAME_JS, "pg-output")
+        assert framed["outline"] != "none", "the lesson's first step does not frame the map"
+        assert abs(framed["frame"][0] - framed["picture"][0]) <= 2 and abs(
+            framed["frame"][1] - framed["picture"][1]) <= 2, (
+            f"the lesson's frame (width, height) {framed['frame']} does not fit the map "
+            f"{framed['picture']}")
         cut = cut_texts(page)
         assert not cut, f"the Playground while training at 1024×768: {len(cut)} cut: {cut}"
     finally:
