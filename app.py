@@ -22,6 +22,7 @@ st.set_page_config(page_title="Neural Playground", page_icon=":material/neurolog
 from engine.i18n import t  # noqa: E402
 from ui.answer_log import answered  # noqa: E402
 from ui.ast_lock import serialise_ast_parse  # noqa: E402
+from ui.controls import redraw_if_the_run_moved_on  # noqa: E402
 from ui.hidden import controls_panel, hide_controls  # noqa: E402
 from ui.inline_image import load_picture_reader  # noqa: E402
 from ui.language import use_session_language  # noqa: E402
@@ -122,6 +123,7 @@ def main() -> None:
         controls_panel()
     sync_url(session)
     keep_in_url()
+    redraw_if_the_run_moved_on(session)
     answered()
 
 

@@ -309,3 +309,37 @@ def test_the_warm_up_trains_and_draws_what_the_first_pages_draw() -> None:
     figs = _figures(trainer)
     # The curves, the confusion matrix, the network drawing and the output map.
     assert len(figs) == 6 and all(f.layout.height or f.data for f in figs)
+
+
+def _page_where_the_run_pauses_while_it_is_drawn() -> None:
+    """Run buttons drawn for a run under way; the run then pauses before the page run
+    ends, as a Pause slow to take effect on a crowded server does."""
+    import streamlit as st
+
+    from ui.controls import redraw_if_the_run_moved_on, run_controls
+    from ui.session import current
+
+    session = current()
+    trainer = session.get_trainer()
+    first = "np-test-first" not in st.session_state
+    st.session_state["np-test-first"] = False
+    if first:
+        trainer.set_epochs(None)
+        trainer.start()
+    run_controls(session, "x")
+    if first:
+        trainer.pause()
+        assert trainer.wait(10.0)
+    redraw_if_the_run_moved_on(session)
+
+
+def test_buttons_drawn_for_a_run_that_paused_meanwhile_are_drawn_again() -> None:
+    at = AppTest.from_function(_page_where_the_run_pauses_while_it_is_drawn,
+                               default_timeout=60).run()
+    assert not at.exception, at.exception
+    try:
+        # Drawn again after the pause: Resume, not the Pause of the first drawing.
+        assert "x-pause" not in keys(at), keys(at)
+        assert at.button(key="x-train").label == "Resume"
+    finally:
+        session().get_trainer().stop()

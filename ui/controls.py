@@ -72,6 +72,7 @@ def run_controls(session: Session, prefix: str) -> None:
         _diverged_controls(session, prefix)
         return
     running = snap.status in ACTIVE
+    st.session_state[_DRAWN_FOR_A_RUN] = running
     few = presenting()  # at the front of a class: only what a lesson needs
     row = _row()
     # Callbacks run before the rest of the script, so Pause and Stop act at once.
@@ -121,6 +122,19 @@ def _train_words(s: Snapshot) -> tuple[str, str]:
     if s.status == "stopped":
         return t("Train"), t("Start a new run from the initial weights.")
     return t("Train"), t("Start training from step {step}.", step=s.step)
+
+
+_DRAWN_FOR_A_RUN = "np-controls-drawn-running"  # what this page run drew the buttons for
+
+
+def redraw_if_the_run_moved_on(session: Session) -> None:
+    """At the end of a page run: draw the page again if its run buttons no longer fit the
+    run. They are drawn from the run as it was then; a Pause that takes effect later in the
+    page run (a trainer slow to answer on a crowded server) would leave Pause beside
+    "Paused at step N", with no live timer left to redraw it."""
+    drawn = st.session_state.pop(_DRAWN_FOR_A_RUN, None)
+    if drawn is not None and drawn != (session.get_trainer().snapshot().status in ACTIVE):
+        st.rerun()
 
 
 def _diverged_controls(session: Session, prefix: str) -> None:
