@@ -19,7 +19,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from engine.errors import Issue
 from engine.health import nonfinite_words
-from engine.i18n import N_, t
+from engine.i18n import N_, t, using
 from engine.trainer import Snapshot
 from engine.trainers import ray_address
 from ui.answer_log import clicked
@@ -176,7 +176,8 @@ def _until(trainer: object, seen: Callable[[Snapshot], bool], limit: float = 2.0
 def _train(session: Session) -> None:
     trainer = session.get_trainer()
     snap = trainer.snapshot()
-    clicked({"paused": "Resume", "finished": "Train on"}.get(snap.status, "Train"))
+    with using("en"):  # the log names the button as the bench reads it
+        clicked(_train_words(snap)[0])
     budget = session.exp.train.epochs
     if snap.status == "finished" and snap.epochs is not None and snap.epoch >= snap.epochs:
         # "Train on": another budget from here (or without one when the spec has none).
