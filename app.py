@@ -28,6 +28,7 @@ from ui.inline_image import load_picture_reader  # noqa: E402
 from ui.language import use_session_language  # noqa: E402
 from ui.lesson import lesson_panel  # noqa: E402
 from ui.link_notes import note_link_problems, show_link_problems  # noqa: E402
+from ui.live import look_while_queued  # noqa: E402
 from ui.pages import PAGES, SECTIONS  # noqa: E402
 from ui.present import apply_presentation, keep_in_url, present_switch, presenting  # noqa: E402
 from ui.session import Session, current, sync_url  # noqa: E402
@@ -123,6 +124,7 @@ def main() -> None:
         controls_panel()
     sync_url(session)
     keep_in_url()
+    look_while_queued(session)
     redraw_if_the_run_moved_on(session)
     answered()
 

@@ -63,6 +63,11 @@ def test_hide_is_compact_and_a_student_link_is_marked() -> None:
 
 def test_a_teacher_unticks_a_control_and_a_student_link_keeps_it_hidden() -> None:
     at = open_app("spiral")
+    # Closed, the panel draws none of its ticks: every rerun would send them all.
+    assert at.sidebar.expander[-1].label == "Controls students see"
+    assert not [c for c in at.sidebar.checkbox if c.key.startswith("np-hide-")]
+    at.session_state["np-hide-open"] = True  # the teacher opens it
+    at.run()
     ticks = {c.key: c for c in at.sidebar.checkbox if c.key.startswith("np-hide-")}
     assert {"np-hide-pg-lr", "np-hide-np-undo"} <= set(ticks)
     assert ticks["np-hide-pg-lr"].label == "Learning rate"

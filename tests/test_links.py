@@ -113,7 +113,9 @@ def test_the_share_dialog_shows_the_short_link_and_its_qr_code(
     real = ui.share.qr_png
     monkeypatch.setattr(ui.share, "qr_png", lambda text: drawn.append(real(text)) or drawn[-1])
     at = open_app("spiral")
-    at.sidebar.checkbox(key="np-hide-pg-lr").uncheck().run()  # a teacher hides a control
+    at.session_state["np-hide-open"] = True  # a teacher opens the panel
+    at.run()
+    at.sidebar.checkbox(key="np-hide-pg-lr").uncheck().run()  # and hides a control
     at.sidebar.button(key="np-share").click().run()
     assert not at.exception
     dialog = at._tree.children[2]  # the event container holds the dialog

@@ -116,6 +116,51 @@ def test_a_queued_run_keeps_its_pictures(monkeypatch: pytest.MonkeyPatch) -> Non
         session().get_trainer().stop()
 
 
+def test_a_queued_page_looks_at_its_run_on_one_timer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fragment run makes the browser render the whole page again: a queued page,
+    whose three live views have nothing new to draw, sets one timer, at the chosen refresh
+    (not the pictures' quicker one). Once the run has its slot, each view has its own."""
+    import streamlit as st
+
+    from ui import live
+
+    monkeypatch.setenv("NP_MAX_TRAINERS", "1")
+    monkeypatch.setattr(live, "FULL_PACE_SESSIONS", 100)  # no crowd: the chosen pace
+    timers: list[float] = []
+    real = st.fragment
+
+    def counted(func=None, *, run_every=None):  # noqa: ANN001, ANN202
+        if run_every is not None:
+            timers.append(run_every)
+        return real(func, run_every=run_every)
+
+    monkeypatch.setattr(st, "fragment", counted)
+    at = open_app("spiral")
+    from ui.session import run_slots
+
+    holder = object()
+    assert run_slots().acquire(holder)
+    try:
+        at.button(key="pg-train").click().run()
+        timers.clear()
+        at.run()
+        assert session().get_trainer().snapshot().status == "queued"
+        assert timers == [live.DEFAULT_REFRESH]
+    finally:
+        run_slots().release(holder)
+    try:
+        trainer = session().get_trainer()
+        deadline = time.monotonic() + 30
+        while trainer.snapshot().status != "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        timers.clear()
+        at.run()
+        pictures, scores = sorted(timers)[:2], sorted(timers)[2:]
+        assert scores == [live.DEFAULT_REFRESH] and pictures[0] == pictures[1] < scores[0]
+    finally:
+        session().get_trainer().stop()
+
+
 def test_choosing_a_penalty_starts_it_at_a_useful_rate() -> None:
     at = open_app("spiral")
     by_label(at, "Regularisation").set_value("l2").run()

@@ -228,14 +228,21 @@ def _show_all() -> None:
 
 def controls_panel() -> None:
     """The teacher's ticks (in the sidebar), one per control this page drew: ticked, the
-    students see it. Nothing for a student. Call after the page has drawn."""
+    students see it. Nothing for a student. Call after the page has drawn.
+
+    The ticks are drawn only while the panel is open: closed, its fifty-odd ticks would
+    still be sent, and rendered by the browser again at every rerun of the page."""
     if is_student():
         return
     controls = _keys_this_run()
     seen = st.session_state.setdefault(SEEN, {})
     seen.update(controls)
     hidden = hidden_controls()
-    with st.sidebar.expander(t("Controls students see"), icon=":material/visibility:"):
+    panel = st.sidebar.expander(t("Controls students see"), icon=":material/visibility:",
+                                key=PANEL_PREFIX + "open", on_change="rerun")
+    if not panel.open:
+        return
+    with panel:
         st.caption(t("Untick a control to hide it from students, on every page. The "
                      "student link in Share opens the app with those controls hidden and "
                      "no way to show them."))

@@ -9,7 +9,8 @@ would vanish). When training ends, one full rerun switches the timer off.
 Every tick costs the server a little, and one server's sessions share its cores: when more
 sessions are watching a run than the server has cores, each one's pace is stretched by
 their ratio, so a class at once leaves the server time to answer clicks. A run waiting in
-the queue counts too, but its pictures are drawn once, and only its status is looked at.
+the queue counts too, but its pictures are drawn once, and only its status is looked at,
+on one timer for the page.
 """
 
 from __future__ import annotations
@@ -97,18 +98,17 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
     ``slower`` stretches the interval for views that change less than the loss curve,
     so each refresh only redraws what is worth redrawing."""
     snap = session.get_trainer().snapshot()
+    if snap.status == "queued":
+        with st.container():
+            draw(snap)
+        st.session_state[_QUEUED_VIEWS] = True  # the page's one look is set at its end
+        return
     running = snap.status in ACTIVE
     # Only a session with a run counts as watching.
     every = st.session_state[f"{key}-every"] = live_interval(slower) if running else None
     # What this page run drew the controls for: a run that ends (or diverges) before the
     # first tick must still bring the full redraw, whatever an earlier tick had seen.
     st.session_state[f"{key}-active"] = running
-    if snap.status == "queued":
-        with st.container():
-            draw(snap)
-            # At the pace it would redraw at: it notices the start as soon as before.
-            st.fragment(_wait_for_a_slot(session, key, slower), run_every=every)()
-        return
 
     def tick() -> None:
         snap = session.get_trainer().snapshot()
@@ -151,16 +151,29 @@ def _keep_pace(key: str, every: float) -> None:
     st.session_state[f"{key}-every"] = every
 
 
-def _wait_for_a_slot(session: Session, key: str, slower: float) -> Callable[[], None]:
-    """A queued run has nothing new to draw until it starts, and redrawing the same pictures
-    costs the server and each browser almost as much as new ones: only its status is read
-    on the timer, and the page is drawn again once the run has its slot (or has ended).
-    A class's queued pages are most of its pages: their timers keep the crowd's pace too."""
+_QUEUED_VIEWS = "np-queued-views"  # this page run drew live views of a queued run
+_LOOK = "np-queued-look"
+
+
+def look_while_queued(session: Session) -> None:
+    """At the end of a page run that drew a queued run's live views: one timer for the page
+    that reads the run's status, and draws the page again once the run has its slot (or
+    has ended). A queued run has nothing new to draw until it starts.
+
+    One timer, not one per view, at the chosen refresh (not a picture's quicker one):
+    every fragment run makes the browser render the whole page again, whatever the fragment
+    drew (some 40 ms for the Playground), and a class's queued pages are most of its pages.
+    """
+    if not st.session_state.pop(_QUEUED_VIEWS, False):
+        return
+    every = st.session_state[f"{_LOOK}-every"] = live_interval()
+
     def look() -> None:
-        _keep_pace(key, live_interval(slower))
+        _keep_pace(_LOOK, live_interval())
         if session.get_trainer().snapshot().status != "queued":
             st.rerun()
-    return look
+
+    st.fragment(look, run_every=every)()
 
 
 def cached_figure(key: str, version: int, build: Callable[[], object]) -> object:
