@@ -182,11 +182,10 @@ def _train(session: Session) -> None:
     if snap.status == "finished" and snap.epochs is not None and snap.epoch >= snap.epochs:
         # "Train on": another budget from here (or without one when the spec has none).
         trainer.set_epochs(None if budget is None else snap.epochs + budget)
+    # Running or queued when this returns. A run that ends at once (diverged at step 2) is
+    # drawn again as ended: by the page run's end (redraw_if_the_run_moved_on) or, after it,
+    # by the live views' next tick. So the click is answered without waiting for steps.
     trainer.start()
-    # A run that ends at once (diverged at step 2) must be drawn as ended: drawn as running,
-    # its live views would start no timer and Pause would stay with nothing to replace it.
-    first = trainer.snapshot().step
-    _until(trainer, lambda s: s.status != "running" or s.step >= first + 3, limit=0.5)
 
 
 def lr_control(session: Session, key: str) -> None:
