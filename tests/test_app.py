@@ -93,6 +93,65 @@ def test_train_grows_the_history_and_stop_stops() -> None:
     assert not at.exception, at.exception
 
 
+def test_a_step_sends_again_only_the_charts_whose_data_changed() -> None:
+    """A chart sent again unchanged is one the browser keeps; a changed one it draws anew,
+    which is most of what a click costs a class's browsers. After one Step the figures of
+    data that did not change (the evaluations, the gradient probe's record, a long run's
+    loss curve on its grid) are the same ones, not rebuilt."""
+    import numpy as np
+
+    from viz.curves import thin
+
+    at = open_app("spiral")
+    at.switch_page(str(ROOT / "views" / "train.py")).run()
+    at.button(key="train-train").click().run()
+    trainer = session().get_trainer()
+    trainer.set_epochs(100_000)
+    end = time.monotonic() + 30
+    while trainer.snapshot().step < 1500 and time.monotonic() < end:  # a grid cell of 2+
+        time.sleep(0.1)
+    at.button(key="train-pause").click().run()
+    assert trainer.wait() and trainer.snapshot().status == "paused"
+    at.run()
+    charts = ("loss", "metric", "grad", "outcome", "lr")
+
+    def seen() -> tuple[object, dict[str, str], dict[str, object]]:
+        snap = trainer.snapshot()
+        specs = dict(zip(charts, (c.proto.spec for c in at.get("plotly_chart")), strict=True))
+        store = at.session_state["np-figures"]  # by key: the chart's name, then its options
+        built = {name: next(v[1] for k, v in store.items() if k.startswith(name))
+                 for name in charts}
+        return snap, specs, built
+
+    same = {name: 0 for name in charts}
+    before = seen()
+    for _ in range(6):
+        at.button(key="train-step").click().run()
+        assert not at.exception, at.exception
+        after = seen()
+        (s0, spec0, built0), (s1, spec1, built1) = before, after
+        assert s1.step == s0.step + 1
+        unchanged = {
+            "metric": np.array_equal(s0.evals["step"], s1.evals["step"]),
+            "outcome": s0.probes["evaluation"]["step"] == s1.probes["evaluation"]["step"],
+            "grad": np.array_equal(s0.probes["gradient_flow"]["steps"],
+                                   s1.probes["gradient_flow"]["steps"]),
+            "loss": np.array_equal(thin(s0.steps["step"])[0], thin(s1.steps["step"])[0])
+            and len(s0.evals["step"]) == len(s1.evals["step"]),
+        }
+        for name, still in unchanged.items():
+            assert (spec0[name] == spec1[name]) == still, (name, s0.step)
+            if still and name != "loss":  # the run's own curves follow its version
+                assert built1[name] is built0[name], name  # not built again
+            same[name] += still
+        assert spec0["lr"] != spec1["lr"] or s1.steps["lr"].size  # drawn from the version
+        before = after
+    # Epochs of 25 steps, the gradient probe every 20, grid cells of 2 or more steps: in
+    # six steps each of these holds still at least twice.
+    assert all(same[name] >= 2 for name in ("metric", "outcome", "grad", "loss")), same
+    at.button(key="train-stop").click().run()
+
+
 def test_learning_rate_control_changes_the_spec_and_a_running_trainer() -> None:
     at = open_app("spiral")
     at.switch_page(str(ROOT / "views" / "train.py")).run()

@@ -33,13 +33,21 @@ def trained():  # noqa: ANN201
     return t, t.run()
 
 
-def test_thin_keeps_short_series_and_the_newest_point() -> None:
+def test_thin_keeps_short_series_whole_and_long_ones_on_a_grid_that_holds_still() -> None:
     x = np.arange(10)
     assert thin(x)[0] is x
     big = np.arange(123_457)
     a, b = thin(big, big * 2)
-    assert len(a) <= MAX_POINTS and a[0] == 0 and a[-1] == big[-1]
+    assert len(a) <= MAX_POINTS and a[0] == 0
+    assert big[-1] - a[-1] < big[-1] / 500  # the line ends within 0.2% of the newest step
     assert np.array_equal(b, a * 2)
+    # One more step draws the same points until the run passes the next grid cell, so a
+    # Step click sends the browser the same chart.
+    drawn = [tuple(thin(np.arange(k))[0]) for k in range(123_457, 123_457 + 300)]
+    assert drawn[0] == tuple(a) and len(set(drawn)) == 3  # a cell is 128 steps here
+    # A history thinned in its older part (engine/history.py) keeps its grid too.
+    rows = np.concatenate([np.arange(0, 4000, 2), np.arange(4000, 4996)])
+    assert np.array_equal(thin(rows)[0], thin(np.append(rows, 4996))[0])
 
 
 def test_ema_smooths_without_lag_at_the_start_and_skips_nan() -> None:

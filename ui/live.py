@@ -15,11 +15,14 @@ on one timer for the page.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from engine.i18n import language, t
@@ -176,14 +179,43 @@ def look_while_queued(session: Session) -> None:
     st.fragment(look, run_every=every)()
 
 
-def cached_figure(key: str, version: int, build: Callable[[], object]) -> object:
-    """The figure for this snapshot version, built once. Versions never repeat within a
-    process, so a figure is never taken from another experiment's trainer."""
+def cached_figure(key: str, shows: object, build: Callable[[], object]) -> object:
+    """The figure for what it ``shows``, built once: the snapshot's version for a figure of
+    the whole run, or the data it is drawn from (a probe's record, the evaluations) for
+    one that changes less often than the run publishes. Such a figure is not built again
+    at every tick or click, and the same figure sent again is one the browser keeps: only
+    a chart whose figure changed is drawn anew. Versions never repeat within a process,
+    so a figure is never taken from another experiment's trainer; data decides by itself.
+    """
     store = st.session_state.setdefault("np-figures", {})
     hit = store.get(key)
     # A figure's words are in the language it was built in: a switch builds it again.
-    stamp = (version, language())
+    stamp = (digest(shows), language())
     if hit is None or hit[0] != stamp:
         hit = (stamp, build())
         store[key] = hit
     return hit[1]
+
+
+def digest(data: object) -> bytes:
+    """A short fingerprint of numbers, strings, arrays and the lists and dicts of them."""
+    h = hashlib.blake2b(digest_size=16)
+    _feed(h, data)
+    return h.digest()
+
+
+def _feed(h: Any, data: object) -> None:  # noqa: ANN401
+    if isinstance(data, np.ndarray) and data.dtype != object:
+        h.update(f"a{data.dtype}{data.shape}".encode())
+        h.update(np.ascontiguousarray(data).tobytes())
+    elif isinstance(data, dict):
+        h.update(f"d{len(data)}".encode())
+        for k, v in data.items():
+            _feed(h, k)
+            _feed(h, v)
+    elif isinstance(data, (list, tuple, np.ndarray)):
+        h.update(f"l{len(data)}".encode())
+        for v in data:
+            _feed(h, v)
+    else:  # a number, a string, None: its type and its exact value
+        h.update(f"{type(data).__name__}:{data!r};".encode())

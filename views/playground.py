@@ -415,12 +415,12 @@ def main() -> None:
         single = None if single is None else single[None]
         height = network_height(columns, scale())
         if s.status in ACTIVE:
-            png = cached_figure(f"pg-net-png-{height}", s.version, lambda: network_png(
+            png = cached_figure(f"pg-net-png-{height}", (columns, b), lambda: network_png(
                 columns, b["nodes"], b.get("weights", {}), single, height=height))
             # The same key as the chart's, so the picture is one thing to find either way.
             inline_image(png, key="pg-network", alt=t("The network"))
             return
-        st.plotly_chart(cached_figure(f"pg-net-{height}", s.version, lambda: network_figure(
+        st.plotly_chart(cached_figure(f"pg-net-{height}", (columns, b), lambda: network_figure(
             columns, b["nodes"], b.get("weights", {}), single, height=height)),
             key="pg-network", config={"displayModeBar": False})
 
@@ -430,7 +430,6 @@ def main() -> None:
         show_test = bool(st.session_state.get("pg-show-test", False))
         discretize = bool(st.session_state.get("pg-discretize", False)) and not line
         b = boundary_of(session, s)
-        v = s.version
         if b is not None:
             if line:
                 pts, test_pts = data.x_train.numpy(), data.x_test.numpy()
@@ -446,11 +445,11 @@ def main() -> None:
             if s.status in ACTIVE:
                 # The plotly map's plot area is its height less the tick labels.
                 side = height - 40
-                png = cached_figure(f"pg-out-png{show_test}{discretize}{side}", v,
+                png = cached_figure(f"pg-out-png{side}", args,
                                     lambda: output_png(*args, size=side))
                 inline_image(png, key="pg-output", width=side, alt=t("Decision boundary"))
             else:
-                st.plotly_chart(cached_figure(f"pg-out{show_test}{discretize}{height}", v,
+                st.plotly_chart(cached_figure(f"pg-out{height}", args,
                                               lambda: output_figure(*args, height=height)),
                                 key="pg-output", config={"displayModeBar": False})
     def draw_scores(s: Snapshot) -> None:
@@ -461,7 +460,7 @@ def main() -> None:
                         key="pg-loss-curve", config={"displayModeBar": False})
         ev = s.probes.get("evaluation")
         if ev is not None and ev.get("kind") == "classification":
-            st.plotly_chart(cached_figure("pg-cm", v, lambda: _small(confusion_figure(ev))),
+            st.plotly_chart(cached_figure("pg-cm", ev, lambda: _small(confusion_figure(ev))),
                             key="pg-confusion", config={"displayModeBar": False})
 
     # Each live area is a fragment inside its own column: a fragment may only redraw

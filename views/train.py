@@ -64,24 +64,26 @@ def draw_curves(s: Snapshot) -> None:
                                     lambda: sized(loss_figure(s, log_axis, smoothing))),
                       key="train-loss")
     kind = session.get_trainer().task.kind
-    right.plotly_chart(cached_figure(f"metric{big}", v, lambda: sized(metric_figure(s, kind))),
-                       key="train-metric")
+    right.plotly_chart(cached_figure(f"metric{big}", (s.evals, kind),
+                                     lambda: sized(metric_figure(s, kind))), key="train-metric")
 
 
 def draw_details(s: Snapshot) -> None:
-    v = s.version
+    # Each probe records on its own cadence: its figure is built again when it did.
+    flow, ev = s.probes.get("gradient_flow"), s.probes.get("evaluation")
     left, right = st.columns(2)
-    left.plotly_chart(cached_figure(f"grad{big}", v, lambda: sized(grad_figure(
-        s.probes.get("gradient_flow")))), key="train-grad")
-    right.plotly_chart(cached_figure(f"outcome{big}", v, lambda: sized(outcome_figure(
-        s.probes.get("evaluation")))), key="train-outcome")
+    left.plotly_chart(cached_figure(f"grad{big}", flow, lambda: sized(grad_figure(flow))),
+                      key="train-grad")
+    right.plotly_chart(cached_figure(f"outcome{big}", ev, lambda: sized(outcome_figure(ev))),
+                       key="train-outcome")
     if big:
         return
     schedule = session.get_trainer().exp.train.schedule
     # Without an epoch budget there is no whole run to plan the schedule over.
     planned = None if s.epochs is None else schedule_curve(schedule, s.lr, s.steps_per_epoch,
                                                            s.epochs)
-    st.plotly_chart(cached_figure("lr", v, lambda: lr_figure(s, planned)), key="train-lr-chart")
+    st.plotly_chart(cached_figure("lr", s.version, lambda: lr_figure(s, planned)),
+                    key="train-lr-chart")
 
 
 # The curves follow every refresh; the slower-moving views every third one.
