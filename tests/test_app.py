@@ -119,7 +119,7 @@ def test_a_step_sends_again_only_the_charts_whose_data_changed() -> None:
         snap = trainer.snapshot()
         specs = dict(zip(charts, (c.proto.spec for c in at.get("plotly_chart")), strict=True))
         store = at.session_state["np-figures"]  # by key: the chart's name, then its options
-        built = {name: next(v[1] for k, v in store.items() if k.startswith(name))
+        built = {name: next(v.figure for k, v in store.items() if k.startswith(name))
                  for name in charts}
         return snap, specs, built
 

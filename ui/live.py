@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -179,22 +179,43 @@ def look_while_queued(session: Session) -> None:
     st.fragment(look, run_every=every)()
 
 
+class _Drawn(NamedTuple):
+    shows: object  # held, so an identity seen again is the same data
+    digest: bytes
+    language: str
+    figure: object
+
+
 def cached_figure(key: str, shows: object, build: Callable[[], object]) -> object:
-    """The figure for what it ``shows``, built once: the snapshot's version for a figure of
-    the whole run, or the data it is drawn from (a probe's record, the evaluations) for
-    one that changes less often than the run publishes. Such a figure is not built again
-    at every tick or click, and the same figure sent again is one the browser keeps: only
-    a chart whose figure changed is drawn anew. Versions never repeat within a process,
-    so a figure is never taken from another experiment's trainer; data decides by itself.
+    """The figure for what it ``shows``, built once. ``shows`` is what the figure is drawn
+    from: the snapshot's version for a figure of the whole run, or the data itself (a
+    probe's record, the evaluations) for one that changes less often than the run
+    publishes. Such a figure is not built again at every tick or click, and the same figure
+    sent again is one the browser keeps: only a chart whose figure changed is drawn anew.
+
+    A probe's record is one object until it records again, so the same objects (or a tuple
+    of them) are a hit at no cost; others are compared by a fingerprint of their content.
+    Versions never repeat within a process, so a figure is never taken from another
+    experiment's trainer. ``key`` names the figure and its options, unique across pages.
     """
     store = st.session_state.setdefault("np-figures", {})
-    hit = store.get(key)
-    # A figure's words are in the language it was built in: a switch builds it again.
-    stamp = (digest(shows), language())
-    if hit is None or hit[0] != stamp:
-        hit = (stamp, build())
-        store[key] = hit
-    return hit[1]
+    hit, lang = store.get(key), language()  # its words are in the language it was built in
+    if hit is not None and hit.language == lang and _same_objects(hit.shows, shows):
+        return hit.figure
+    print_ = digest(shows)
+    if hit is None or hit.language != lang or hit.digest != print_:
+        hit = _Drawn(shows, print_, lang, build())
+    else:
+        hit = hit._replace(shows=shows)  # the next look at these objects is free
+    store[key] = hit
+    return hit.figure
+
+
+def _same_objects(a: object, b: object) -> bool:
+    if a is b:
+        return True
+    return (isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b)
+            and all(x is y for x, y in zip(a, b, strict=True)))
 
 
 def digest(data: object) -> bytes:

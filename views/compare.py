@@ -17,7 +17,7 @@ from engine.trainer import Snapshot
 from engine.variants import VARIANTS, applicable, label, vary
 from ui.comparison import Comparison, comparison
 from ui.controls import diverged, progress_text, status_text
-from ui.live import live_interval
+from ui.live import cached_figure, live_interval
 from ui.present import figure_height, presenting
 from ui.session import Session, current
 from ui.words import issues_text
@@ -162,16 +162,6 @@ def what_differs(comp: Comparison) -> None:
 
 
 # live -----------------------------------------------------------------------------------
-def figure(key: str, versions: tuple[int, ...], build: object) -> object:
-    """The figure for these snapshot versions, built once (versions never repeat)."""
-    store = st.session_state.setdefault("compare-figures", {})
-    hit = store.get(key)
-    if hit is None or hit[0] != versions:
-        hit = (versions, build())  # type: ignore[operator]
-        store[key] = hit
-    return hit[1]
-
-
 def sized(fig: object) -> object:
     if presenting():
         fig.update_layout(height=figure_height(fig.layout.height or 300))  # type: ignore[attr-defined]
@@ -215,9 +205,10 @@ def draw(comp: Comparison, runs: list[tuple[str, Snapshot]], metric: str) -> Non
     score = "r2" if any("test_r2" in ev for _, ev in evals) and not any(
         "test_accuracy" in ev for _, ev in evals) else "accuracy"
     left, right = st.columns(2)
-    left.plotly_chart(figure("loss", versions, lambda: sized(overlaid_curves(evals, "loss"))),
+    left.plotly_chart(cached_figure("compare-loss", versions,
+                                    lambda: sized(overlaid_curves(evals, "loss"))),
                       key=f"{P}-loss")
-    right.plotly_chart(figure("score", versions,
+    right.plotly_chart(cached_figure("compare-score", versions,
                               lambda: sized(overlaid_curves(evals, score))), key=f"{P}-score")
     flows = [(label_, s.probes.get("gradient_flow")) for label_, s in runs]
     if any(f is None for _, f in flows):
@@ -226,9 +217,9 @@ def draw(comp: Comparison, runs: list[tuple[str, Snapshot]], metric: str) -> Non
     st.radio(t("Gradient flow shows"), list(METRICS), horizontal=True,
              format_func=lambda m: t(METRICS[m]), key=f"{P}-metric",
              label_visibility="collapsed")
-    st.plotly_chart(figure(f"flow-{metric}", versions,
+    st.plotly_chart(cached_figure(f"compare-flow-{metric}", versions,
                            lambda: sized(flow_panels(flows, metric))), key=f"{P}-flow")
-    st.plotly_chart(figure(f"profile-{metric}", versions,
+    st.plotly_chart(cached_figure(f"compare-profile-{metric}", versions,
                            lambda: sized(flow_profile(flows, metric))), key=f"{P}-profile")
     st.table(pd.DataFrame(ending_table(runs)), hide_index=True)
 

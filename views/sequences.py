@@ -17,7 +17,7 @@ import numpy as np
 import streamlit as st
 
 from engine.data import DATASETS
-from engine.i18n import N_, language, t
+from engine.i18n import N_, t
 from engine.presets import preset_path
 from engine.probes.attention import SWITCH as ATTENTION
 from engine.probes.recurrent import recurrent_nodes
@@ -25,7 +25,7 @@ from engine.probes.sequence_base import is_sequence_data, switchable, token_labe
 from engine.probes.tokens import language_model
 from engine.trainer import Snapshot, Trainer
 from ui.controls import progress, run_controls
-from ui.live import ACTIVE, live
+from ui.live import ACTIVE, cached_figure, live
 from ui.offer import offer_preset
 from ui.session import Session, current
 from viz.sequences import (
@@ -96,19 +96,6 @@ def stale_focus(snap: Snapshot) -> bool:
     return any(r is not None and r["step"] != snap.step for r in found)
 
 
-def figure(key: str, sources: tuple[object, ...], build: Callable[[], object]) -> object:
-    """The figure drawn from these probe results, built once: a probe builds a new result
-    at each recording, so between recordings nothing is rebuilt."""
-    store = st.session_state.setdefault("seq-figures", {})
-    key = f"{language()}-{key}"  # its words are in the language it was built in
-    hit = store.get(key)
-    if hit is None or len(hit[0]) != len(sources) or any(
-            a is not b for a, b in zip(hit[0], sources, strict=True)):
-        hit = (sources, build())
-        store[key] = hit
-    return hit[1]
-
-
 def waiting(what: str) -> None:
     st.caption(t("{what} appear once the network has read the sequence: press Train or "
                  "Step.", what=what))
@@ -126,7 +113,7 @@ def draw_attention(snap: Snapshot) -> None:
                  "shares its attention among all positions (the keys); a row adds up to 1.",
                  step=found["step"]))
     if st.session_state.get("seq-show", "layer") == "grid":
-        st.plotly_chart(figure("grid", (found,), lambda: attention_grid(found)),
+        st.plotly_chart(cached_figure("seq-grid", (found,), lambda: attention_grid(found)),
                         key="seq-attention-grid")
         return
     name = st.session_state.get("seq-layer")
@@ -138,7 +125,7 @@ def draw_attention(snap: Snapshot) -> None:
         cols = st.columns(HEADS_PER_ROW)
         for h in range(start, min(start + HEADS_PER_ROW, heads)):
             with cols[h - start]:
-                st.plotly_chart(figure(f"head-{name}-{h}", (found,), lambda h=h: (
+                st.plotly_chart(cached_figure(f"seq-head-{name}-{h}", (found,), lambda h=h: (
                     attention_heatmap(w[h], axes["queries"], axes["keys"],
                                       head_title(name, h, heads)))),
                                 key=f"seq-attention-{name}-{h}")
@@ -173,7 +160,7 @@ def draw_states(snap: Snapshot) -> None:
     st.caption(t("At step {step}. Each column is a time step, each row one unit of the "
                  "hidden state (red positive, blue negative).", step=found["step"]))
     for name, states in found["nodes"].items():
-        st.plotly_chart(figure(f"states-{name}", (found,), lambda name=name, s=states:
+        st.plotly_chart(cached_figure(f"seq-states-{name}", (found,), lambda name=name, s=states:
                                states_heatmap(s, found["tokens"],
                                               t("{layer}: hidden state over time",
                                                 layer=name))),
@@ -189,10 +176,10 @@ def draw_gates(snap: Snapshot) -> None:
                  "gate near 1 keeps its memory from step to step.", step=found["step"]))
     for name, layer in found["nodes"].items():
         what = t("LSTM") if layer["kind"] == "lstm" else t("GRU")
-        st.plotly_chart(figure(f"gates-{name}", (found,), lambda name=name, g=layer["gates"],
-                               what=what: gates_figure(g, found["tokens"], t(
-                                   "{layer} ({what}): gates over time", layer=name,
-                                   what=what))),
+        st.plotly_chart(cached_figure(
+            f"seq-gates-{name}", (found,), lambda name=name, g=layer["gates"], what=what:
+            gates_figure(g, found["tokens"], t("{layer} ({what}): gates over time",
+                                               layer=name, what=what))),
                         key=f"seq-gates-{name}")
 
 
@@ -201,7 +188,7 @@ def draw_gradients(snap: Snapshot) -> None:
     if found is None:
         waiting(t("The gradients over time"))
         return
-    st.plotly_chart(figure("time-grad", (found,), lambda: time_gradient_figure(
+    st.plotly_chart(cached_figure("seq-time-grad", (found,), lambda: time_gradient_figure(
         found["nodes"], found["tokens"])), key="seq-time-grad")
     words = [f"{name}: {fade}" for name, g in found["nodes"].items() if (fade := fade_words(g))]
     st.caption(t("At step {step}. The size of the gradient of the loss with respect to each "
@@ -218,13 +205,15 @@ def draw_predictions(snap: Snapshot) -> None:
     st.caption(t("At step {step}: the chosen test sequence and the ones after it.",
                  step=found["step"]))
     if found["kind"] == "tokens":
-        st.plotly_chart(figure("pred", (found,), lambda: predictions_figure(found["rows"])),
+        st.plotly_chart(cached_figure("seq-pred", (found,),
+                                      lambda: predictions_figure(found["rows"])),
                         key="seq-pred")
         st.caption(tokens_right(found["rows"]))
         if found.get("greedy"):
             greedy_beside(found)
     else:
-        st.plotly_chart(figure("values", (found,), lambda: values_figure(found["rows"][0])),
+        st.plotly_chart(cached_figure("seq-values", (found,),
+                                      lambda: values_figure(found["rows"][0])),
                         key="seq-values")
 
 
@@ -241,7 +230,8 @@ def greedy_beside(found: dict[str, Any]) -> None:
     st.caption(t("Above, the decoder reads the right answer's previous tokens, as in "
                  "training (teacher forcing). Here it reads its own previous answers, one "
                  "token at a time, as it must in use: one early mistake can spoil the rest."))
-    st.plotly_chart(figure("greedy", (found,), lambda: predictions_figure(found["greedy"])),
+    st.plotly_chart(cached_figure("seq-greedy", (found,),
+                                  lambda: predictions_figure(found["greedy"])),
                     key="seq-greedy")
     st.caption(tokens_right(found["greedy"]))
 

@@ -9,20 +9,19 @@ looks at (``Trainer.set_focus``); the vision probes compute, viz/vision.py draws
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from engine.data import DATASETS
-from engine.i18n import N_, language, t
+from engine.i18n import N_, t
 from engine.trainer import Snapshot, Trainer
 from engine.vision import conv_nodes, is_image, map_nodes
 from ui.controls import progress, run_controls
 from ui.drawing import drawing_canvas, enlarged, upload_box
 from ui.inline_image import inline_image
-from ui.live import ACTIVE, live
+from ui.live import ACTIVE, cached_figure, live
 from ui.offer import offer_preset
 from ui.session import Session, current
 from viz.vision import (
@@ -150,20 +149,6 @@ def sync_focus(trainer: Trainer, wanted: dict[str, Any]) -> None:
 
 # the live views -------------------------------------------------------------------------------
 
-def figure(key: str, sources: tuple[object, ...], build: Callable[[], object]) -> object:
-    """The figure drawn from these probe results, built once. A probe builds a new result
-    at each recording and the snapshots share it, so between recordings (most refreshes)
-    nothing is rebuilt."""
-    store = st.session_state.setdefault("vision-figures", {})
-    key = f"{language()}-{key}"  # its words are in the language it was built in
-    hit = store.get(key)
-    if hit is None or len(hit[0]) != len(sources) or any(
-            a is not b for a, b in zip(hit[0], sources, strict=True)):
-        hit = (sources, build())  # holding the results keeps their identities unique
-        store[key] = hit
-    return hit[1]
-
-
 def focus_words(fm: dict[str, Any], names: list[str]) -> str:
     """What the chosen image is and what the network says about it, in one sentence."""
     probs = np.asarray(fm["probs"])
@@ -190,7 +175,7 @@ def draw_focus(snap: Snapshot) -> None:
     pixels = (np.clip(np.asarray(fm["image"]), 0, 1) * 255).round().astype(np.uint8)
     inline_image(enlarged(pixels, 140), key="vision-seen", alt=t("as the network sees it"),
                  caption=t("as the network sees it"), where=left)
-    right.plotly_chart(figure("probs", (fm,), lambda: probability_bars(
+    right.plotly_chart(cached_figure("vision-probs", (fm,), lambda: probability_bars(
         fm["probs"], names, fm["label"])), key="vision-probs")
 
 
@@ -204,20 +189,20 @@ def draw_predictions(snap: Snapshot) -> None:
     x_test = data.x_test.numpy()  # a view: the data set's one copy, indexed per image
     names = found["class_names"]
     st.caption(t("At step {step} (the last evaluation).", step=found["step"]))
-    st.plotly_chart(figure("grid", (found,), lambda: image_grid(
+    st.plotly_chart(cached_figure("vision-grid", (found,), lambda: image_grid(
         x_test[found["indices"]], found["true"], found["pred"], names,
         found["confidence"])), key="vision-grid")
     left, right = st.columns(2)
     with left:
         if len(found["wrong"]):
             wrong_true = data.y_test.numpy()[found["wrong"]]
-            st.plotly_chart(figure("wrong", (found,), lambda: image_grid(
+            st.plotly_chart(cached_figure("vision-wrong", (found,), lambda: image_grid(
                 x_test[found["wrong"]], wrong_true, found["wrong_pred"], names,
                 found["wrong_confidence"], columns=4, title=t("most confidently wrong"))),
                 key="vision-wrong")
         else:
             st.success(t("No test image is wrong."))
-    right.plotly_chart(figure("confusion", (found,), lambda: confusion_matrix(
+    right.plotly_chart(cached_figure("vision-confusion", (found,), lambda: confusion_matrix(
         found["confusion"], names)), key="vision-confusion")
 
 
@@ -230,7 +215,7 @@ def draw_maps(snap: Snapshot) -> None:
     scale = st.session_state.get("vision-scale") or "shared"
     st.caption(t("At step {step}.", step=fm["step"]))
     for node in fm["nodes"]:
-        st.plotly_chart(figure(f"map-{node['id']}-{scale}", (fm,),
+        st.plotly_chart(cached_figure(f"vision-map-{node['id']}-{scale}", (fm,),
                                lambda node=node: feature_map_grid(node, scale)),
                         key=f"vision-map-{node['id']}")
 
@@ -242,7 +227,7 @@ def draw_filters(snap: Snapshot) -> None:
         return
     st.caption(t("At step {step}.", step=found["step"]))
     for node in found["nodes"]:
-        st.plotly_chart(figure(f"filter-{node['id']}", (found,),
+        st.plotly_chart(cached_figure(f"vision-filter-{node['id']}", (found,),
                                lambda node=node: filter_grid(node)),
                         key=f"vision-filter-{node['id']}")
 
@@ -254,7 +239,7 @@ def draw_saliency(snap: Snapshot) -> None:
                      "Train or Step."))
         return
     names = list(current().get_trainer().data.class_names)
-    grad, cam = figure("saliency", (found, fm), lambda: saliency_figures(
+    grad, cam = cached_figure("vision-saliency", (found, fm), lambda: saliency_figures(
         found, fm["image"], names))
     left, right = st.columns(2)
     left.plotly_chart(grad, key="vision-gradient")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,29 +25,40 @@ ARTIFACTS = ROOT / "artifacts"
 
 def ensure_chromium() -> None:
     """Install Debian's chromium when it is missing (never a browser download)."""
-    if Path(CHROMIUM).exists():
-        return
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail("Debian's chromium is missing: run `apt-get install -y chromium`")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    _apt_install("chromium", lambda: Path(CHROMIUM).exists(),
+                 "Debian's chromium is missing: run `apt-get install -y chromium`")
+
+
+def _has_cjk_font() -> bool:
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
+                           check=False) if shutil.which("fc-list") else None
+    return found is not None and bool(found.stdout.strip())
 
 
 def ensure_cjk_font() -> None:
     """Install Debian's Noto CJK fonts when no font has Chinese glyphs: without one the
     browser draws the Chinese pages as empty boxes."""
-    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
-                           check=False) if shutil.which("fc-list") else None
-    if found is not None and found.stdout.strip():
+    _apt_install("fonts-noto-cjk", _has_cjk_font,
+                 "No font with Chinese glyphs: run `apt-get install -y fonts-noto-cjk`")
+
+
+def _apt_install(package: str, present: Callable[[], bool], otherwise: str) -> None:
+    """Install ``package`` with apt unless ``present()``. The suite's workers start at once
+    and apt takes one at a time (a second one fails on its lock), so each waits for the
+    others here and looks again before installing."""
+    if present():
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail("No font with Chinese glyphs: run `apt-get install -y fonts-noto-cjk`")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-q", "fonts-noto-cjk"], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+        pytest.fail(otherwise)
+    with open(Path(tempfile.gettempdir()) / "np-apt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if present():  # another worker installed it meanwhile
+            return
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "-q", package], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
 
 
 def free_port() -> int:
