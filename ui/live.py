@@ -202,9 +202,9 @@ def cached_figure(key: str, shows: object, build: Callable[[], object]) -> objec
     hit, lang = store.get(key), language()  # its words are in the language it was built in
     if hit is not None and hit.language == lang and _same_objects(hit.shows, shows):
         return hit.figure
-    print_ = digest(shows)
-    if hit is None or hit.language != lang or hit.digest != print_:
-        hit = _Drawn(shows, print_, lang, build())
+    content = digest(shows)
+    if hit is None or hit.language != lang or hit.digest != content:
+        hit = _Drawn(shows, content, lang, build())
     else:
         hit = hit._replace(shows=shows)  # the next look at these objects is free
     store[key] = hit
