@@ -209,7 +209,8 @@ def draw(comp: Comparison, runs: list[tuple[str, Snapshot]], metric: str) -> Non
                                     lambda: sized(overlaid_curves(evals, "loss"))),
                       key=f"{P}-loss")
     right.plotly_chart(cached_figure("compare-score", versions,
-                              lambda: sized(overlaid_curves(evals, score))), key=f"{P}-score")
+                                     lambda: sized(overlaid_curves(evals, score))),
+                       key=f"{P}-score")
     flows = [(label_, s.probes.get("gradient_flow")) for label_, s in runs]
     if any(f is None for _, f in flows):
         st.caption(t("Saved runs keep their curves, not their gradient flow: their panels "
@@ -218,9 +219,10 @@ def draw(comp: Comparison, runs: list[tuple[str, Snapshot]], metric: str) -> Non
              format_func=lambda m: t(METRICS[m]), key=f"{P}-metric",
              label_visibility="collapsed")
     st.plotly_chart(cached_figure(f"compare-flow-{metric}", versions,
-                           lambda: sized(flow_panels(flows, metric))), key=f"{P}-flow")
+                                  lambda: sized(flow_panels(flows, metric))), key=f"{P}-flow")
     st.plotly_chart(cached_figure(f"compare-profile-{metric}", versions,
-                           lambda: sized(flow_profile(flows, metric))), key=f"{P}-profile")
+                                  lambda: sized(flow_profile(flows, metric))),
+                    key=f"{P}-profile")
     st.table(pd.DataFrame(ending_table(runs)), hide_index=True)
 
 
