@@ -144,7 +144,6 @@ def test_a_step_sends_again_only_the_charts_whose_data_changed() -> None:
             if still and name != "loss":  # the run's own curves follow its version
                 assert built1[name] is built0[name], name  # not built again
             same[name] += still
-        assert spec0["lr"] != spec1["lr"] or s1.steps["lr"].size  # drawn from the version
         before = after
     # Epochs of 25 steps, the gradient probe every 20, grid cells of 2 or more steps: in
     # six steps each of these holds still at least twice.

@@ -41,6 +41,8 @@ def test_thin_keeps_short_series_whole_and_long_ones_on_a_grid_that_holds_still(
     assert len(a) <= MAX_POINTS and a[0] == 0
     assert big[-1] - a[-1] < big[-1] / 500  # the line ends within 0.2% of the newest step
     assert np.array_equal(b, a * 2)
+    starts_a_cell_late = thin(np.arange(3, 2003))[0]  # its first point ends a cell
+    assert starts_a_cell_late[0] == 3 and np.all(np.diff(starts_a_cell_late) > 0)
     # One more step draws the same points until the run passes the next grid cell, so a
     # Step click sends the browser the same chart.
     drawn = [tuple(thin(np.arange(k))[0]) for k in range(123_457, 123_457 + 300)]

@@ -38,7 +38,7 @@ def thin(*cols: np.ndarray, n: int = MAX_POINTS) -> tuple[np.ndarray, ...]:
     # A power of two, so as the run grows the grid only ever doubles.
     cell = 2.0 ** np.ceil(np.log2(max(float(x[-1] - x[0]), 1.0) / (n - 1)))
     at = np.floor(x / cell)
-    idx = np.concatenate([[0], np.flatnonzero(at[1:] != at[:-1])])
+    idx = np.union1d([0], np.flatnonzero(at[1:] != at[:-1]))  # the first may end a cell
     return tuple(c[idx] for c in cols)
 
 
