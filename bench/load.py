@@ -205,10 +205,25 @@ def server_procs(pid: int) -> list[psutil.Process]:
 
 
 def browser_procs(server_pid: int) -> list[psutil.Process]:
-    """Every process this one started except the server: the browser and Playwright's
-    driver, which in a class run on the students' own machines."""
+    """Every process this one started except the server and Playwright's driver: the
+    browser, which in a class runs on the students' own machines."""
     server = {p.pid for p in server_procs(server_pid)} | {server_pid}
-    return [p for p in psutil.Process().children(recursive=True) if p.pid not in server]
+    return [p for p in psutil.Process().children(recursive=True)
+            if p.pid not in server and not is_driver(p)]
+
+
+def is_driver(proc: psutil.Process) -> bool:
+    """Playwright's driver (a node process), which plays the students' hands here."""
+    with contextlib.suppress(psutil.Error):
+        return Path(proc.exe()).name == "node"
+    return False
+
+
+def driving_procs() -> list[psutil.Process]:
+    """What drives the browsers: this script and Playwright's driver. A class has neither,
+    but here they share the server's cores."""
+    me = psutil.Process()
+    return [me, *(p for p in me.children(recursive=True) if is_driver(p))]
 
 
 def server_rss(pid: int) -> float:
@@ -231,8 +246,8 @@ def step_aside(server_pid: int) -> None:
                 proc.nice(BROWSER_NICE)
 
 
-def cpu_seconds(server_pid: int) -> tuple[float, float]:
-    """(server, browsers) CPU seconds so far."""
+def cpu_seconds(server_pid: int) -> tuple[float, float, float]:
+    """(server, browsers, the bench's own driving) CPU seconds so far."""
     def used(procs: list[psutil.Process]) -> float:
         total = 0.0
         for proc in procs:
@@ -241,7 +256,8 @@ def cpu_seconds(server_pid: int) -> tuple[float, float]:
                 total += c.user + c.system
         return total
 
-    return used(server_procs(server_pid)), used(browser_procs(server_pid))
+    return (used(server_procs(server_pid)), used(browser_procs(server_pid)),
+            used(driving_procs()))
 
 
 # Chrome's own counters of a page's main thread (seconds, cumulative): all its tasks, and
@@ -261,12 +277,14 @@ class Phase:
     seconds: float
     server_cpu: float
     browsers_cpu: float
+    driving_cpu: float
     page: dict[str, float]  # PAGE_TIMES summed over the tabs
 
     def line(self) -> str:
         per = self.seconds or 1.0
         busy = " / ".join(f"{self.page.get(k, 0) / per:.2f}" for k in PAGE_TIMES)
-        return (f"{self.server_cpu / per:.2f} / {self.browsers_cpu / per:.2f} cores; "
+        return (f"{self.server_cpu / per:.2f} / {self.browsers_cpu / per:.2f} / "
+                f"{self.driving_cpu / per:.2f} cores; "
                 f"pages' main threads (all / scripts / layout / style) {busy}")
 
 
@@ -275,7 +293,7 @@ class PhaseClock:
         self.pid, self.tabs = server_pid, tabs
         self._start = self._read()
 
-    def _read(self) -> tuple[float, tuple[float, float], dict[str, float]]:
+    def _read(self) -> tuple[float, tuple[float, float, float], dict[str, float]]:
         total: dict[str, float] = {}
         for tab in self.tabs:
             with contextlib.suppress(Exception):  # a crashed page has no counters
@@ -284,9 +302,9 @@ class PhaseClock:
         return time.monotonic(), cpu_seconds(self.pid), total
 
     def lap(self, name: str) -> Phase:
-        (t0, (s0, b0), p0), (t1, (s1, b1), p1) = self._start, self._read()
-        self._start = (t1, (s1, b1), p1)
-        return Phase(name, t1 - t0, s1 - s0, b1 - b0,
+        (t0, c0, p0), (t1, c1, p1) = self._start, self._read()
+        self._start = (t1, c1, p1)
+        return Phase(name, t1 - t0, *(b - a for a, b in zip(c0, c1, strict=True)),
                      {k: p1.get(k, 0.0) - p0.get(k, 0.0) for k in PAGE_TIMES})
 
 
@@ -333,6 +351,7 @@ class Tab:
     clicks_left: int = 0
     steps_in_pause: int = 0
     next_at: float = 0.0
+    where: str = ""  # the page clicked on, in the navigation's words
 
     def look(self) -> dict[str, Any]:
         seen = self.page.evaluate(LOOK_JS)
@@ -458,6 +477,7 @@ def click_round(tabs: list[Tab], clicks: int, limit: float, seed: int = 0,
             seen = tab.look()
             name = _next_click(tab, seen["buttons"])
             if name and tab.page.evaluate(CLICK_JS, [name, QUEUED_WORDS]):
+                tab.where = page_name(tab.page.url)
                 tab.clicks_left -= 1
                 tab.steps_in_pause = tab.steps_in_pause + 1 if name == "Step" else 0
             else:
@@ -493,6 +513,12 @@ def wait_for_no_trainers(pid: int, limit: float) -> tuple[int, float]:
     return left, time.monotonic() - start
 
 
+def page_name(url: str) -> str:
+    """The page at ``url``, in the navigation's words."""
+    path = url.partition("?")[0].rstrip("/").rpartition("/")[2]
+    return path.capitalize() if path and ":" not in path else "Playground"
+
+
 def percentile(xs: list[float], q: float) -> float:
     if not xs:
         return float("nan")
@@ -513,6 +539,7 @@ class Result:
     errors: list[str]
     latencies: list[float]
     latency_by_click: dict[str, list[float]]
+    latency_by_page: dict[str, list[float]]
     unanswered: int
     rss_start: float
     rss_peak: float
@@ -549,6 +576,9 @@ class Result:
                f"{percentile(xs, .5):.2f} / {percentile(xs, .95):.2f} ({len(xs)} clicks"
                + (f", {xs.count(self.give_up)} unanswered)" if self.give_up in xs else ")"))
               for name, xs in sorted(self.latency_by_click.items())),
+            *((f"  on {name}, p50 / p95 (s)",
+               f"{percentile(xs, .5):.2f} / {percentile(xs, .95):.2f} ({len(xs)} clicks)")
+              for name, xs in sorted(self.latency_by_page.items())),
             *((f"  {name}: the server's part at most, p50 / p95 (s)",
                f"{percentile(xs, .5):.2f} / {percentile(xs, .95):.2f} ({len(xs)} clicks)")
               for name, xs in sorted(self.server_answers.items())),
@@ -557,7 +587,7 @@ class Result:
             ("trainer threads at peak", str(self.trainers_peak)),
             ("trainer threads left after closing",
              f"{self.trainers_left} (after {self.trainers_gone_s:.1f} s)"),
-            *((f"CPU while {ph.name}: server / browsers",
+            *((f"CPU while {ph.name}: server / browsers / driving",
                ph.line()) for ph in self.phases),
         ]
         width = max(len(k) for k, _ in rows)
@@ -612,6 +642,10 @@ def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool =
     for tab in tabs:
         for name, secs in [*tab.latencies, *((n, give_up) for n in tab.unanswered)]:
             by_click.setdefault(name, []).append(secs)
+    by_page: dict[str, list[float]] = {}
+    for tab in tabs:
+        for _, secs in [*tab.latencies, *((n, give_up) for n in tab.unanswered)]:
+            by_page.setdefault(tab.where, []).append(secs)
     return Result(
         sessions=len(tabs), opened_s=opened,
         rates=[t.rate() for t in tabs if t.progressed],
@@ -623,7 +657,7 @@ def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool =
         unanswered_seen=[f"session {i}: {u}" for i, t in enumerate(tabs)
                          for u in t.unanswered_seen],
         latencies=[s for xs in by_click.values() for s in xs], latency_by_click=by_click,
-        unanswered=sum(len(t.unanswered) for t in tabs),
+        latency_by_page=by_page, unanswered=sum(len(t.unanswered) for t in tabs),
         rss_start=rss_start, rss_peak=max(sampler.rss, default=rss_start),
         rss_end=server_rss(pid), trainers_peak=max(sampler.threads, default=0),
         trainers_left=left, trainers_gone_s=gone,

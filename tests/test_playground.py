@@ -7,11 +7,11 @@ AppTest does not fire ``run_every`` timers: a refresh is an explicit ``at.run()`
 
 from __future__ import annotations
 
-import base64
+import html
 import json
+import re
 import time
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -29,21 +29,18 @@ def chart(at: AppTest, key: str) -> dict | None:
     return json.loads(found[0].proto.spec) if found else None
 
 
-def values(v: list | dict) -> np.ndarray:
-    """A plotly data array: a list, or numpy's binary form ({"bdata", "dtype"})."""
-    if isinstance(v, dict):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-    return np.asarray(v, float)
-
-
 def pictures(at: AppTest) -> tuple[str, str]:
-    """What the two main pictures show: the network's images and the output's data."""
-    net, out = chart(at, "pg-network"), chart(at, "pg-output")
-    assert net is not None and out is not None, "a main picture is missing"
-    net_images = [i["source"] for i in net["layout"].get("images", [])]
-    assert net_images, "the network drawing has no neuron pictures"
-    out_data = json.dumps([out["layout"].get("images", []), out["data"]], sort_keys=True)
-    return json.dumps(net_images), out_data
+    """The network drawing and the output map held still: pictures carried in the page
+    (ui/inline_image.py), the drawing first, each with the words a pointer shows over it.
+    Each as its markup, which changes with what it shows."""
+    net, out = live_pictures(at)
+    assert "<title>" in net and "<title>" in out, "a still picture has no words on hover"
+    return net, out
+
+
+def tips(markup: str) -> list[str]:
+    """The words a pointer shows over a picture, shape by shape."""
+    return [html.unescape(w) for w in re.findall(r"<title>(.*?)</title>", markup)]
 
 
 def test_the_pictures_follow_each_kind_of_edit_before_any_training() -> None:
@@ -71,9 +68,8 @@ def test_the_pictures_follow_each_kind_of_edit_before_any_training() -> None:
 
 
 def live_pictures(at: AppTest) -> tuple[str, str]:
-    """A run in progress: the network drawing and the output map are pictures carried in the
-    page (ui/inline_image.py), the drawing first. Each as its content, which changes as
-    training goes on."""
+    """The network drawing and the output map, as ``pictures``; while a run goes on they
+    carry no words (they would change before anyone could read them)."""
     shown = [m.value for m in at.main.markdown if 'src="data:image/png;base64,' in m.value]
     assert len(shown) == 2, f"{2 - len(shown)} of the two main pictures missing"
     return shown[0], shown[1]
@@ -93,10 +89,14 @@ def test_the_pictures_are_there_and_move_while_training() -> None:
         assert not at.exception, at.exception
         assert trainer.snapshot().status in ("running", "queued")
         seen.append(live_pictures(at))  # asserts both are drawn at every refresh
+        assert "<title>" not in seen[-1][0] + seen[-1][1], "words on a moving picture"
     assert len(set(seen)) >= 3, "the pictures did not change during the run"
     at.button(key="pg-pause").click().run()
     assert trainer.snapshot().status == "paused"
-    pictures(at)  # held still: the interactive figures again
+    net, out = pictures(at)  # held still: with the words a pointer shows again
+    weights = [w for w in tips(net) if " → " in w]
+    assert weights and all(re.fullmatch(r".+ → .+: w = -?\d+\.\d{3}", w) for w in weights)
+    assert any(w.startswith("train (") for w in tips(out)), tips(out)[:3]
 
 
 def test_a_queued_run_keeps_its_pictures(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,23 +182,20 @@ def test_the_playground_takes_a_1d_regression_and_draws_its_curve() -> None:
     assert not at.exception, at.exception
     assert session().exp.data.name == "sine"
     assert not any("something else" in i.value for i in at.info)
-    net = chart(at, "pg-network")
-    titles = [a["text"] for a in net["layout"]["annotations"] if "<b>" in a["text"]]
-    assert titles[0].endswith("<br>1"), titles  # one input: x
-    out = chart(at, "pg-output")
-    curve = next(d for d in out["data"] if d.get("mode") == "lines")
-    points = next(d for d in out["data"] if d.get("mode") == "markers")
-    assert len(values(curve["y"])) >= 20 and len(values(points["x"])) > 0
+    net, out = pictures(at)
+    assert [w for w in tips(net) if w.startswith("input:")] == ["input: x"]  # one input
+    assert len([w for w in tips(out) if w.startswith("network x = ")]) >= 20
+    assert any(w.startswith("train x = ") for w in tips(out))
     # The noise the sine lesson asks to raise is there and does something.
     noise = next(s for s in at.slider if s.label == "Noise (%)")
     noise.set_value(30).run()
     assert session().exp.data.params["noise"] == 0.3
+    curve = [w for w in tips(pictures(at)[1]) if w.startswith("network")]
     # A few steps move the fitted curve.
     at.button(key="pg-epoch").click().run()
     session().get_trainer().wait(10)
     at.run()
-    after = next(d for d in chart(at, "pg-output")["data"] if d.get("mode") == "lines")
-    assert not np.allclose(values(after["y"]), values(curve["y"]))
+    assert [w for w in tips(pictures(at)[1]) if w.startswith("network")] != curve
 
 
 def test_speed_is_a_viewing_choice_that_paces_the_run() -> None:

@@ -307,8 +307,14 @@ def test_the_warm_up_trains_and_draws_what_the_first_pages_draw() -> None:
     trainer.wait(30)
     trainer.stop()
     figs = _figures(trainer)
-    # The curves, the confusion matrix, the network drawing and the output map.
-    assert len(figs) == 6 and all(f.layout.height or f.data for f in figs)
+    # The curves and the confusion matrix; the network drawing and the output map, each a
+    # picture and the words over it.
+    charts = [f for f in figs if hasattr(f, "layout")]
+    assert len(charts) == 4 and all(f.layout.height or f.data for f in charts)
+    pictures = [f for f in figs if isinstance(f, bytes)]
+    assert len(pictures) == 2 and all(p.startswith(b"\x89PNG") for p in pictures)
+    tips = [f for f in figs if isinstance(f, list)]
+    assert len(tips) == 2 and all(tips)
 
 
 def _page_where_the_run_pauses_while_it_is_drawn() -> None:

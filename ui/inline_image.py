@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import html
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from viz.network import png_bytes
+from viz.network import Tip, png_bytes
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -26,9 +27,11 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 
 def inline_image(png: bytes | np.ndarray, *, key: str | None = None, width: int | None = None,
-                 alt: str = "", caption: str | None = None, where: Any = st) -> None:  # noqa: ANN401
+                 alt: str = "", caption: str | None = None, tips: Sequence[Tip] = (),
+                 where: Any = st) -> None:  # noqa: ANN401
     """Show ``png`` (a PNG file, or 8-bit pixels) at ``width`` pixels (its own width by
-    default, never wider than the column), in a container named ``key`` when given."""
+    default, never wider than the column), in a container named ``key`` when given. Each
+    of ``tips`` is a shape in the picture's pixels and the words a pointer over it shows."""
     if isinstance(png, np.ndarray):
         png = png_bytes(png)
     # As wide as the picture: a frame drawn around the container (a lesson's highlight)
@@ -36,14 +39,37 @@ def inline_image(png: bytes | np.ndarray, *, key: str | None = None, width: int 
     # line's bottom: the picture gives that rem back, so the frame's edge is below it.
     box = where.container(key=key, width="content") if key else where
     bottom = "margin-bottom:1rem;" if key else ""
-    shown = width or png_size(png)[0]
+    w, h = png_size(png)
+    shown = width or w
     data = base64.b64encode(png).decode("ascii")
-    box.markdown(f'<img src="data:image/png;base64,{data}" width="{shown}" '
-                 f'alt="{html.escape(alt)}" '
-                 f'style="display:block;max-width:100%;height:auto;{bottom}">',
-                 unsafe_allow_html=True)
+    image = (f'<img src="data:image/png;base64,{data}" width="{shown}" '
+             f'alt="{html.escape(alt)}" style="display:block;max-width:100%;height:auto">')
+    box.markdown(f'<div style="position:relative;width:fit-content;max-width:100%;{bottom}">'
+                 f'{image}{tip_layer(tips, w, h)}</div>', unsafe_allow_html=True)
     if caption:
         box.caption(caption)
+
+
+def tip_layer(tips: Sequence[Tip], width: int, height: int) -> str:
+    """An SVG over a ``width`` × ``height`` picture, scaled with it, with each tip as an
+    invisible shape that shows its words under the pointer (the browser's own tooltip:
+    a plotly chart would give the same words at several times a picture's cost)."""
+    if not tips:
+        return ""
+    shapes = []
+    for shape, at, words in tips:
+        if shape == "line":
+            attrs = 'x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke-width="7"'
+        elif shape == "rect":
+            attrs = 'x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}"'
+        else:
+            attrs = 'cx="{:.1f}" cy="{:.1f}" r="{:.1f}"'
+        shapes.append(f"<{shape} {attrs.format(*at)}><title>{html.escape(words)}</title>"
+                      f"</{shape}>")
+    return (f'<svg viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
+            'style="position:absolute;left:0;top:0;width:100%;height:100%" '
+            'fill="transparent" stroke="transparent" pointer-events="all">'
+            + "".join(shapes) + "</svg>")
 
 
 def load_picture_reader() -> None:

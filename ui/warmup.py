@@ -35,14 +35,16 @@ def warm_up(preset: str = "spiral") -> float:
     trainer.wait(30.0)
     trainer.stop()
     for fig in _figures(trainer):
-        plotly.io.to_json(fig, validate=False)  # as st.plotly_chart sends it
+        if hasattr(fig, "to_plotly_json"):
+            plotly.io.to_json(fig, validate=False)  # as st.plotly_chart sends it
     return time.perf_counter() - t0
 
 
 def _figures(trainer: object) -> list[object]:
-    """The Playground's and the Train page's figures of this trainer's latest snapshot."""
+    """The Playground's and the Train page's figures (and the Playground's pictures) of
+    this trainer's latest snapshot."""
     from viz.curves import confusion_figure, grad_figure, loss_figure, metric_figure
-    from viz.network import network_figure, output_figure
+    from viz.network import network_png, network_tips, output_png, output_tips
 
     s = trainer.snapshot()  # type: ignore[attr-defined]
     data = trainer.data  # type: ignore[attr-defined]
@@ -56,8 +58,10 @@ def _figures(trainer: object) -> list[object]:
         columns = [("input", ["x1", "x2"])] + [
             (n.id, [str(k) for k in range(n.out_shape[0])])
             for n in trainer.plan.nodes]  # type: ignore[attr-defined]
-        figs.append(network_figure(columns, b["nodes"], b.get("weights", {})))
-        figs.append(output_figure(b, data.kind, data.points_train, data.y_train.numpy()))
+        weights, labels = b.get("weights", {}), data.y_train.numpy()
+        figs += [network_png(columns, b["nodes"], weights), network_tips(columns, weights),
+                 output_png(b, data.kind, data.points_train, labels),
+                 output_tips(b, data.kind, data.points_train, labels)]
     return figs
 
 

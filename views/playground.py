@@ -48,11 +48,11 @@ from ui.words import issue_text
 from viz.axes import sig
 from viz.curves import confusion_figure, loss_figure
 from viz.network import (
-    network_figure,
     network_height,
     network_png,
-    output_figure,
+    network_tips,
     output_png,
+    output_tips,
     thumbnail,
 )
 
@@ -401,10 +401,11 @@ def main() -> None:
     kind = data.kind
     line = data.points_train is None
 
-    # While a run goes on the two pictures are plain images: the browser swaps an image in
-    # place (ui/inline_image.py), where a plotly chart given a new figure is mounted again
-    # and blank meanwhile.
-    # Still, they are plotly figures, with each weight and point on hover.
+    # The two pictures are images carried in the page: the browser swaps an image in
+    # place (ui/inline_image.py), where a plotly chart given a new figure is mounted again,
+    # blank meanwhile and at several times the cost (a class's pages share the server's
+    # cores). Held still, they carry the words a pointer shows over each weight, neuron and
+    # point; while a run goes on those would be gone before anyone could read them.
     def draw_network(s: Snapshot) -> None:
         b = boundary_of(session, s)
         if b is None:
@@ -414,15 +415,14 @@ def main() -> None:
             out[0] if kind == "regression" else None)
         single = None if single is None else single[None]
         height = network_height(columns, scale())
-        if s.status in ACTIVE:
-            png = cached_figure(f"pg-net-png-{height}", (columns, b), lambda: network_png(
-                columns, b["nodes"], b.get("weights", {}), single, height=height))
-            # The same key as the chart's, so the picture is one thing to find either way.
-            inline_image(png, key="pg-network", alt=t("The network"))
-            return
-        st.plotly_chart(cached_figure(f"pg-net-{height}", (columns, b), lambda: network_figure(
-            columns, b["nodes"], b.get("weights", {}), single, height=height)),
-            key="pg-network", config={"displayModeBar": False})
+        weights = b.get("weights", {})
+        png = cached_figure(f"pg-net-png-{height}", (columns, b), lambda: network_png(
+            columns, b["nodes"], weights, single, height=height))
+        tips = () if s.status in ACTIVE else cached_figure(
+            f"pg-net-tips-{height}", (columns, b),
+            lambda: network_tips(columns, weights, height=height))
+        # The key names the picture for a lesson's frame and the browser tests.
+        inline_image(png, key="pg-network", alt=t("The network"), tips=tips)
 
     def draw_map(s: Snapshot) -> None:
         # The map goes first in its column, so it is on screen at 1024×768; its switches
@@ -430,28 +430,25 @@ def main() -> None:
         show_test = bool(st.session_state.get("pg-show-test", False))
         discretize = bool(st.session_state.get("pg-discretize", False)) and not line
         b = boundary_of(session, s)
-        if b is not None:
-            if line:
-                pts, test_pts = data.x_train.numpy(), data.x_test.numpy()
-            else:
-                pts, test_pts = data.points_train, data.points_test
-            labels = data.y_train.numpy() if kind == "classification" else (
-                data.y_train[:, 0].numpy())
-            test_labels = data.y_test.numpy() if kind == "classification" else (
-                data.y_test[:, 0].numpy())
-            args = (b, kind, pts, labels, test_pts if show_test else None,
-                    test_labels if show_test else None, discretize)
-            height = figure_height(MAP_HEIGHT)
-            if s.status in ACTIVE:
-                # The plotly map's plot area is its height less the tick labels.
-                side = height - 40
-                png = cached_figure(f"pg-out-png{side}", args,
-                                    lambda: output_png(*args, size=side))
-                inline_image(png, key="pg-output", width=side, alt=t("Decision boundary"))
-            else:
-                st.plotly_chart(cached_figure(f"pg-out{height}", args,
-                                              lambda: output_figure(*args, height=height)),
-                                key="pg-output", config={"displayModeBar": False})
+        if b is None:
+            return
+        if line:
+            pts, test_pts = data.x_train.numpy(), data.x_test.numpy()
+        else:
+            pts, test_pts = data.points_train, data.points_test
+        labels = data.y_train.numpy() if kind == "classification" else (
+            data.y_train[:, 0].numpy())
+        test_labels = data.y_test.numpy() if kind == "classification" else (
+            data.y_test[:, 0].numpy())
+        shown = (b, kind, pts, labels, test_pts if show_test else None,
+                 test_labels if show_test else None)
+        side = figure_height(MAP_HEIGHT) - 40
+        png = cached_figure(f"pg-out-png{side}", (*shown, discretize),
+                            lambda: output_png(*shown, discretize=discretize, size=side))
+        tips = () if s.status in ACTIVE else cached_figure(
+            f"pg-out-tips{side}", shown, lambda: output_tips(*shown, size=side))
+        inline_image(png, key="pg-output", width=side, alt=t("Decision boundary"), tips=tips)
+
     def draw_scores(s: Snapshot) -> None:
         v = s.version
         scores(s)

@@ -3,27 +3,25 @@ plane (or its response curve, for 1-D data), the output over the plane (or the
 fitted curve over the points) with the data, and data thumbnails.
 
 Colours follow TensorFlow Playground: orange for negative, blue for positive.
-Maps are small PNG images placed on a plotly figure, which draws far faster
-than one heatmap trace per neuron.
 
-While a run goes on the same pictures are drawn as plain PNG images
-(``network_png``, ``output_png``): the browser swaps an image in place, where a
-plotly chart whose figure changed is mounted again and is blank meanwhile.
+Each picture is one PNG image (``network_png``, ``output_png``), with the words a pointer
+shows over its weights, neurons and points given apart as tips (``network_tips``,
+``output_tips``). A browser swaps an image in place and draws it in a few milliseconds; a
+plotly chart with the same content costs a page three times as much at every Step, and a
+class's pages share the server's cores (bench/load.py).
 """
 
 from __future__ import annotations
 
-import base64
 import io
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
-import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
 from engine.i18n import t
-from viz.style import styled
+from viz.axes import sig
 
 ORANGE = np.array([245, 147, 34], float)
 BLUE = np.array([8, 119, 189], float)
@@ -61,16 +59,6 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def png_uri(rgb: np.ndarray) -> str:
-    """An RGB image (row 0 = the top) as a data URI."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii")
-
-
-def plane_image(values: np.ndarray, scale: float | None = None) -> str:
-    """A map over the plane (row 0 = the lowest y) as an image with high y at the top."""
-    return png_uri(diverging(np.flipud(values), scale))
-
-
 def curve_picture(values: np.ndarray, scale: float | None = None) -> Image.Image:
     """A response along a line (1-D input) as a small image: the curve over columns
     tinted by its sign, paler than a plane map so the line reads first."""
@@ -94,15 +82,6 @@ def unit_picture(values: np.ndarray, scale: float | None = None) -> Image.Image:
     if np.ndim(values) == 1:
         return curve_picture(values, scale)
     return Image.fromarray(diverging(np.flipud(values), scale), "RGB")
-
-
-def unit_image(values: np.ndarray, scale: float | None = None) -> str:
-    """``unit_picture`` as a data URI, for a plotly figure."""
-    if np.ndim(values) != 1:
-        return plane_image(values, scale)
-    buf = io.BytesIO()
-    curve_picture(values, scale).save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def drawn_edges(columns: list[tuple[str, list[str]]], weights: dict[str, np.ndarray],
@@ -129,88 +108,6 @@ def network_height(columns: list[tuple[str, list[str]]], scale: float = 1.0) -> 
     return int(min(max(240, 52 * rows + 80), 460) * scale)
 
 
-def _placed(uri: str, cx: float, cy: float, size: float) -> dict[str, Any]:
-    return dict(source=uri, xref="x", yref="y", x=cx - size / 2, y=cy + size / 2,
-                sizex=size, sizey=size, sizing="stretch", layer="above")
-
-
-def network_figure(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndarray],
-                   weights: dict[str, np.ndarray], output_map: np.ndarray | None = None,
-                   height: int | None = None) -> go.Figure:
-    """``columns``: (node id, unit labels) from the input features to the output.
-    ``maps``: node id -> [units, res, res] (a plane) or [units, res] (a line);
-    ``weights``: node id -> [out, in]. ``height`` in pixels, by default
-    ``network_height``."""
-    gap_x, gap_y, size = 1.7, 1.0, 0.72
-    pos: list[list[tuple[float, float]]] = []
-    shown: list[int] = []
-    for c, (_, labels) in enumerate(columns):
-        n = min(len(labels), MAX_DRAWN)
-        shown.append(n)
-        pos.append([(c * gap_x, (n - 1) / 2 * gap_y - r * gap_y) for r in range(n)])
-    fig = go.Figure()
-    images, annotations = [], []
-
-    # Edges, bucketed by sign and width so a big layer is a handful of traces.
-    buckets: dict[tuple[int, int], tuple[list, list]] = {}
-    hx, hy, htext = [], [], []
-    for val, rel, (x0, y0), (x1, y1), names in drawn_edges(columns, weights, shown, pos):
-        key = (int(val >= 0), min(int(rel * 4), 3))
-        xs, ys = buckets.setdefault(key, ([], []))
-        xs += [x0 + size / 2, x1 - size / 2, None]
-        ys += [y0, y1, None]
-        hx.append((x0 + x1) / 2)
-        hy.append((y0 + y1) / 2)
-        htext.append(f"{names[0]} → {names[1]}: w = {val:.3f}")
-    for (positive, width), (xs, ys) in sorted(buckets.items()):
-        colour = "rgb(8,119,189)" if positive else "rgb(245,147,34)"
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip",
-                                 line=dict(color=colour, width=0.6 + 1.6 * width),
-                                 opacity=0.35 + 0.15 * width, showlegend=False))
-    fig.add_trace(go.Scatter(x=hx, y=hy, mode="markers", marker=dict(size=7, opacity=0),
-                             text=htext, hovertemplate="%{text}<extra></extra>",
-                             showlegend=False, name="weights"))
-
-    for c, (nid, labels) in enumerate(columns):
-        node_maps = output_map if (c == len(columns) - 1 and output_map is not None) else (
-            maps.get(nid))
-        for r, (x, y) in enumerate(pos[c]):
-            if node_maps is not None and r < len(node_maps):
-                scale = 1.0 if node_maps is output_map else None
-                images.append(_placed(unit_image(node_maps[r], scale), x, y, size))
-            if c == 0:
-                annotations.append(dict(x=x - size / 2 - 0.08, y=y, text=labels[r],
-                                        xanchor="right", showarrow=False, font=dict(size=11)))
-        hidden = len(labels) - shown[c]
-        title = nid  # the page names the inputs' column in the reader's language
-        more = "<br>" + t("+{n} more", n=hidden) if hidden > 0 else ""
-        top = max(y for _, y in pos[c]) if pos[c] else 0
-        annotations.append(dict(x=c * gap_x, y=top + size / 2 + 0.15, yanchor="bottom",
-                                text=f"<b>{title}</b><br>{len(labels)}{more}",
-                                showarrow=False, font=dict(size=11)))
-    # Invisible node markers carry each neuron's name on hover.
-    nx_, ny_, nt = [], [], []
-    for c, (nid, labels) in enumerate(columns):
-        for r, (x, y) in enumerate(pos[c]):
-            nx_.append(x)
-            ny_.append(y)
-            nt.append(f"{nid}: {labels[r]}")
-    fig.add_trace(go.Scatter(x=nx_, y=ny_, mode="markers", text=nt,
-                             marker=dict(size=28, opacity=0, symbol="square"),
-                             hovertemplate="%{text}<extra></extra>", showlegend=False))
-    rows = max(shown) if shown else 1
-    fig.update_layout(images=images, annotations=annotations,
-                      height=height or network_height(columns),
-                      margin=dict(l=60, r=10, t=10, b=10), plot_bgcolor="white",
-                      xaxis=dict(visible=False, range=[-gap_x * 0.55,
-                                                        (len(columns) - 1) * gap_x + 0.6]),
-                      yaxis=dict(visible=False, scaleanchor="x",
-                                 range=[-(rows - 1) / 2 * gap_y - 0.6,
-                                        (rows - 1) / 2 * gap_y + 1.5]),
-                      hovermode="closest", uirevision="network")
-    return styled(fig)
-
-
 def map_colours(boundary: dict[str, Any], kind: str, labels: np.ndarray,
                 discretize: bool = False) -> np.ndarray:
     """The output map as RGB pixels: classes mixed by probability, or a regression's
@@ -223,74 +120,6 @@ def map_colours(boundary: dict[str, Any], kind: str, labels: np.ndarray,
     if discretize:
         values = np.sign(values) * scale
     return diverging(values, scale)
-
-
-def output_figure(boundary: dict[str, Any], kind: str, points: np.ndarray, labels: np.ndarray,
-                  test_points: np.ndarray | None = None, test_labels: np.ndarray | None = None,
-                  discretize: bool = False, height: int = 420) -> go.Figure:
-    """The model's output over the plane with the data on top; for 1-D data (points of
-    shape [N, 1]) the fitted curve over the points."""
-    if boundary.get("dims") == 1:
-        return curve_figure(boundary, points, labels, test_points, test_labels, height)
-    xs, ys = boundary["xs"], boundary["ys"]
-    rgb = map_colours(boundary, kind, labels, discretize)
-    fig = go.Figure()
-    fig.add_layout_image(dict(source=png_uri(np.flipud(rgb)), xref="x", yref="y", x=xs[0],
-                              y=ys[-1], sizex=xs[-1] - xs[0], sizey=ys[-1] - ys[0],
-                              sizing="stretch", layer="below"))
-    for pts, lab, outline, name in ((points, labels, "white", t("train")),
-                                    (test_points, test_labels, "black", t("test"))):
-        if pts is None or lab is None or not len(pts):
-            continue
-        if kind == "classification":
-            colours = [f"rgb{tuple(int(v) for v in CLASS_COLOURS[int(c) % 5])}" for c in lab]
-        else:
-            colours = [f"rgb{tuple(int(v) for v in col)}" for col in
-                       diverging(np.asarray(lab).ravel(), float(np.abs(labels).max()) or 1.0)]
-        fig.add_trace(go.Scatter(
-            x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
-            marker=dict(size=6, color=colours, line=dict(width=1, color=outline)),
-            text=[str(v) for v in np.asarray(lab).ravel()],
-            hovertemplate=f"{name} (%{{x:.2f}}, %{{y:.2f}}): %{{text}}<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                      xaxis=dict(range=[xs[0], xs[-1]], showgrid=False, zeroline=False),
-                      yaxis=dict(range=[ys[0], ys[-1]], showgrid=False, zeroline=False,
-                                 scaleanchor="x"),
-                      uirevision="output")
-    return styled(fig)
-
-
-def curve_figure(boundary: dict[str, Any], points: np.ndarray, values: np.ndarray,
-                 test_points: np.ndarray | None = None, test_values: np.ndarray | None = None,
-                 height: int = 420) -> go.Figure:
-    """A 1-D regression: the data as points and the network's output as a curve over them
-    (TensorFlow Playground draws its regression output the same way)."""
-    xs, out = boundary["xs"], boundary["output"]
-    fig = go.Figure()
-    for pts, val, outline, name in ((points, values, "white", t("train")),
-                                    (test_points, test_values, "black", t("test"))):
-        if pts is None or val is None or not len(pts):
-            continue
-        fig.add_trace(go.Scatter(
-            x=np.asarray(pts)[:, 0], y=np.asarray(val).ravel(), mode="markers", name=name,
-            marker=dict(size=6, color="rgb(8,119,189)", opacity=0.75,
-                        line=dict(width=1, color=outline)),
-            hovertemplate=f"{name} x = %{{x:.3g}}, y = %{{y:.3g}}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=xs, y=out[0], mode="lines", name=t("network"),
-                             line=dict(color="rgb(245,147,34)", width=3),
-                             hovertemplate="x = %{x:.3g}: %{y:.3g}<extra></extra>"))
-    seen = np.concatenate([np.asarray(values, float).ravel(),
-                           np.asarray(test_values if test_values is not None else [], float)
-                           .ravel()])
-    lo, hi = (float(seen.min()), float(seen.max())) if seen.size else (-1.0, 1.0)
-    pad = (hi - lo) * 0.15 or 1.0
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
-                      plot_bgcolor="white",
-                      xaxis=dict(range=[float(xs[0]), float(xs[-1])], showgrid=False,
-                                 zeroline=False),
-                      yaxis=dict(range=[lo - pad, hi + pad], showgrid=False, zerolinecolor="#ddd"),
-                      uirevision="output")
-    return styled(fig)
 
 
 def thumbnail(points: np.ndarray, labels: np.ndarray, kind: str,
@@ -312,7 +141,7 @@ def thumbnail(points: np.ndarray, labels: np.ndarray, kind: str,
     return buf.getvalue()
 
 
-# The same pictures as plain PNG images, for a run in progress ------------------------------
+# The pictures as PNG images, and what a pointer shows over them ----------------------------
 FONT_FILE = "DejaVuSans.ttf"
 # Chinese words need a font with their glyphs (Debian's fonts-noto-cjk, or the others'
 # usual ones); Pillow finds a bare file name in the system's font folders.
@@ -337,26 +166,68 @@ def _png(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def network_png(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndarray],
-                weights: dict[str, np.ndarray], output_map: np.ndarray | None = None,
-                height: int | None = None) -> bytes:
-    """``network_figure`` as one PNG image (same layout, no hover)."""
-    gap_x, gap_y, size = 1.7, 1.0, 0.72
+Tip = tuple[str, tuple[float, ...], str]  # "line", "rect" or "circle"; its pixels; words
+
+
+class _Layout(NamedTuple):
+    """Where the network drawing puts each neuron, in the picture's pixels."""
+    width: int
+    height: int
+    unit: float  # pixels per unit of the drawing's own coordinates
+    x0: float
+    y1: float
+    shown: list[int]  # neurons drawn per column
+    pos: list[list[tuple[float, float]]]  # each drawn neuron's centre, in drawing units
+
+    def px(self, x: float, y: float) -> tuple[float, float]:
+        return (x - self.x0) * self.unit, (self.y1 - y) * self.unit
+
+
+GAP_X, GAP_Y, BOX = 1.7, 1.0, 0.72  # between columns, between neurons; a neuron's side
+
+
+def _layout(columns: list[tuple[str, list[str]]], height: int | None) -> _Layout:
     shown = [min(len(labels), MAX_DRAWN) for _, labels in columns]
     rows = max(shown) if shown else 1
     height = height or network_height(columns)
-    x0, x1 = -gap_x * 0.55, (len(columns) - 1) * gap_x + 0.6
+    x0, x1 = -GAP_X * 0.55, (len(columns) - 1) * GAP_X + 0.6
     # Room at the top for a column's three lines of title (name, size, "+n more").
-    y0, y1 = -(rows - 1) / 2 * gap_y - 0.5, (rows - 1) / 2 * gap_y + 1.5
+    y0, y1 = -(rows - 1) / 2 * GAP_Y - 0.5, (rows - 1) / 2 * GAP_Y + 1.5
     unit = height / (y1 - y0)
-    width = int((x1 - x0) * unit)
-    img = Image.new("RGBA", (width, height), (255, 255, 255, 255))
-
-    def px(x: float, y: float) -> tuple[float, float]:
-        return (x - x0) * unit, (y1 - y) * unit
-
-    pos = [[(c * gap_x, (n - 1) / 2 * gap_y - r * gap_y) for r in range(n)]
+    pos = [[(c * GAP_X, (n - 1) / 2 * GAP_Y - r * GAP_Y) for r in range(n)]
            for c, n in enumerate(shown)]
+    return _Layout(int((x1 - x0) * unit), height, unit, x0, y1, shown, pos)
+
+
+def network_tips(columns: list[tuple[str, list[str]]], weights: dict[str, np.ndarray],
+                 height: int | None = None) -> list[Tip]:
+    """What a pointer shows over ``network_png``'s drawing: each drawn weight's value and
+    each neuron's name."""
+    lay = _layout(columns, height)
+    tips: list[Tip] = []
+    for val, _, (ax, ay), (bx, by), names in drawn_edges(columns, weights, lay.shown, lay.pos):
+        tips.append(("line", (*lay.px(ax + BOX / 2, ay), *lay.px(bx - BOX / 2, by)),
+                     f"{names[0]} → {names[1]}: w = {val:.3f}"))
+    side = BOX * lay.unit
+    for c, (nid, labels) in enumerate(columns):
+        for r, (x, y) in enumerate(lay.pos[c]):
+            left, top = lay.px(x - BOX / 2, y + BOX / 2)
+            tips.append(("rect", (left, top, side, side), f"{nid}: {labels[r]}"))
+    return tips
+
+
+def network_png(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndarray],
+                weights: dict[str, np.ndarray], output_map: np.ndarray | None = None,
+                height: int | None = None) -> bytes:
+    """``columns``: (node id, unit labels) from the input features to the output.
+    ``maps``: node id -> [units, res, res] (a plane) or [units, res] (a line);
+    ``weights``: node id -> [out, in]. ``height`` in pixels, by default
+    ``network_height``. Up to ``MAX_DRAWN`` neurons of a layer are drawn, the rest
+    counted under its name."""
+    lay = _layout(columns, height)
+    unit, size, pos, shown, px = lay.unit, BOX, lay.pos, lay.shown, lay.px
+    img = Image.new("RGBA", (lay.width, lay.height), (255, 255, 255, 255))
+
     edges = Image.new("RGBA", img.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(edges)
     for val, rel, (ax, ay), (bx, by), _ in drawn_edges(columns, weights, shown, pos):
@@ -384,67 +255,109 @@ def network_png(columns: list[tuple[str, list[str]]], maps: dict[str, np.ndarray
         hidden = len(labels) - shown[c]
         top = max(y for _, y in pos[c]) if pos[c] else 0
         lines = [nid, str(len(labels))] + ([t("+{n} more", n=hidden)] if hidden > 0 else [])
-        draw.multiline_text(px(c * gap_x, top + size / 2 + 0.12), "\n".join(lines), fill=INK,
+        draw.multiline_text(px(c * GAP_X, top + size / 2 + 0.12), "\n".join(lines), fill=INK,
                             font=font, anchor="md", align="center", spacing=1)
     return _png(img.convert("RGB"))
 
 
-def output_png(boundary: dict[str, Any], kind: str, points: np.ndarray, labels: np.ndarray,
-               test_points: np.ndarray | None = None, test_labels: np.ndarray | None = None,
-               discretize: bool = False, size: int = 300) -> bytes:
-    """``output_figure`` as one square PNG image (no axes, no hover)."""
-    if boundary.get("dims") == 1:
-        return _curve_png(boundary, points, labels, test_points, test_labels, size)
-    xs, ys = boundary["xs"], boundary["ys"]
-    rgb = map_colours(boundary, kind, labels, discretize)
-    img = Image.fromarray(np.flipud(rgb), "RGB").resize((size, size), Image.Resampling.BILINEAR)
-    draw = ImageDraw.Draw(img)
-    span_x, span_y = float(xs[-1] - xs[0]) or 1.0, float(ys[-1] - ys[0]) or 1.0
-    dot = max(2.5, size / 110)
-    for pts, lab, outline in ((points, labels, (255, 255, 255)),
-                              (test_points, test_labels, (0, 0, 0))):
-        if pts is None or lab is None or not len(pts):
-            continue
-        if kind == "classification":
-            colours = CLASS_COLOURS[np.asarray(lab, int) % len(CLASS_COLOURS)]
-        else:
-            colours = diverging(np.asarray(lab, float).ravel(),
-                                float(np.abs(labels).max()) or 1.0)
-        for (x, y), col in zip(pts, colours, strict=False):
-            cx = (x - xs[0]) / span_x * (size - 1)
-            cy = (ys[-1] - y) / span_y * (size - 1)
-            draw.ellipse([cx - dot, cy - dot, cx + dot, cy + dot],
-                         fill=tuple(int(v) for v in col), outline=outline)
-    return _png(img)
-
-
-def _curve_png(boundary: dict[str, Any], points: np.ndarray, values: np.ndarray,
-               test_points: np.ndarray | None, test_values: np.ndarray | None,
-               size: int) -> bytes:
-    xs, out = np.asarray(boundary["xs"], float), np.asarray(boundary["output"][0], float)
+def _value_range(values: np.ndarray, test_values: np.ndarray | None) -> tuple[float, float]:
+    """The targets' span with a margin: a 1-D regression's vertical axis."""
     seen = np.concatenate([np.asarray(values, float).ravel(),
                            np.asarray(test_values if test_values is not None else [], float)
                            .ravel()])
     lo, hi = (float(seen.min()), float(seen.max())) if seen.size else (-1.0, 1.0)
     pad = (hi - lo) * 0.15 or 1.0
-    lo, hi = lo - pad, hi + pad
-    img = Image.new("RGB", (size, size), (255, 255, 255))
-    draw = ImageDraw.Draw(img)
+    return lo - pad, hi + pad
 
-    def px(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
-        cx = (np.asarray(x, float) - xs[0]) / ((xs[-1] - xs[0]) or 1.0) * (size - 1)
-        cy = (hi - np.clip(np.asarray(y, float), lo, hi)) / (hi - lo) * (size - 1)
-        return list(zip(cx.tolist(), cy.tolist(), strict=True))
 
-    if lo < 0 < hi:
-        draw.line(px(xs[[0, -1]], np.zeros(2)), fill=(221, 221, 221), width=1)
-    dot = max(2.5, size / 110)
-    for pts, val, outline in ((points, values, (255, 255, 255)),
-                              (test_points, test_values, (0, 0, 0))):
-        if pts is None or val is None or not len(pts):
+def _placer(boundary: dict[str, Any], labels: np.ndarray, test_labels: np.ndarray | None,
+            size: int) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Where a point of the output picture falls, in its pixels: on a plane (x1, x2); for
+    1-D data, (x, value), with values beyond the targets' span held at its edge."""
+    xs = np.asarray(boundary["xs"], float)
+    line = boundary.get("dims") == 1
+    lo, hi = (_value_range(labels, test_labels) if line
+              else (float(boundary["ys"][0]), float(boundary["ys"][-1])))
+
+    def px(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y = np.clip(np.asarray(y, float), lo, hi) if line else np.asarray(y, float)
+        return ((np.asarray(x, float) - xs[0]) / ((xs[-1] - xs[0]) or 1.0) * (size - 1),
+                (hi - y) / ((hi - lo) or 1.0) * (size - 1))
+    return px
+
+
+def _data_sets(boundary: dict[str, Any], points: np.ndarray, labels: np.ndarray,
+               test_points: np.ndarray | None, test_labels: np.ndarray | None,
+               ) -> Iterator[tuple[str, tuple[int, int, int], np.ndarray, np.ndarray,
+                                   np.ndarray]]:
+    """The data drawn over the output: (name, outline, x, y, label) for train and test. On
+    a plane a point is at its two inputs; over a line, at its input and its target."""
+    for pts, lab, outline, name in ((points, labels, (255, 255, 255), t("train")),
+                                    (test_points, test_labels, (0, 0, 0), t("test"))):
+        if pts is None or lab is None or not len(pts):
             continue
-        for cx, cy in px(np.asarray(pts)[:, 0], np.asarray(val).ravel()):
-            draw.ellipse([cx - dot, cy - dot, cx + dot, cy + dot], fill=(8, 119, 189),
-                         outline=outline)
-    draw.line(px(xs, out), fill=(245, 147, 34), width=max(2, size // 100), joint="curve")
+        pts, lab = np.asarray(pts, float), np.asarray(lab).ravel()
+        y = lab.astype(float) if boundary.get("dims") == 1 else pts[:, 1]
+        yield name, outline, pts[:, 0], y, lab
+
+
+def output_tips(boundary: dict[str, Any], kind: str, points: np.ndarray, labels: np.ndarray,
+                test_points: np.ndarray | None = None, test_labels: np.ndarray | None = None,
+                size: int = 300) -> list[Tip]:
+    """What a pointer shows over ``output_png``'s picture: each data point, and for 1-D data
+    the network's output along its curve."""
+    px = _placer(boundary, labels, test_labels, size)
+    dot = max(2.5, size / 110) + 1
+    line = boundary.get("dims") == 1
+    tips: list[Tip] = []
+    for name, _, x, y, lab in _data_sets(boundary, points, labels, test_points, test_labels):
+        for cx, cy, xv, yv, lv in zip(*px(x, y), x, y, lab, strict=True):
+            words = (f"{name} x = {sig(xv)}, y = {sig(yv)}" if line else
+                     f"{name} ({xv:.2f}, {yv:.2f}): "
+                     + (str(int(lv)) if kind == "classification" else sig(lv)))
+            tips.append(("circle", (float(cx), float(cy), dot), words))
+    if line:
+        xs, out = np.asarray(boundary["xs"], float), np.asarray(boundary["output"][0], float)
+        pick = np.unique(np.linspace(0, len(xs) - 1, min(len(xs), 40)).round().astype(int))
+        for cx, cy, xv, yv in zip(*px(xs[pick], out[pick]), xs[pick], out[pick], strict=True):
+            tips.append(("circle", (float(cx), float(cy), dot + 1),
+                         t("network") + f" x = {sig(xv)}: {sig(yv)}"))
+    return tips
+
+
+def output_png(boundary: dict[str, Any], kind: str, points: np.ndarray, labels: np.ndarray,
+               test_points: np.ndarray | None = None, test_labels: np.ndarray | None = None,
+               discretize: bool = False, size: int = 300) -> bytes:
+    """The model's output over the plane with the data on top, as one square picture; for
+    1-D data (points of shape [N, 1]) the fitted curve over the points."""
+    px = _placer(boundary, labels, test_labels, size)
+    line = boundary.get("dims") == 1
+    if line:
+        img = Image.new("RGB", (size, size), (255, 255, 255))
+    else:
+        rgb = map_colours(boundary, kind, labels, discretize)
+        img = Image.fromarray(np.flipud(rgb), "RGB").resize((size, size),
+                                                            Image.Resampling.BILINEAR)
+    draw = ImageDraw.Draw(img)
+    xs = np.asarray(boundary["xs"], float)
+    if line:
+        zero = px(xs[[0, -1]], np.zeros(2))
+        if 0 < zero[1][0] < size - 1:  # the zero line, when it is within the span
+            draw.line(list(zip(*zero, strict=True)), fill=(221, 221, 221), width=1)
+    dot = max(2.5, size / 110)
+    for _, outline, x, y, lab in _data_sets(boundary, points, labels, test_points,
+                                            test_labels):
+        if line:
+            colours = np.tile(BLUE, (len(lab), 1))
+        elif kind == "classification":
+            colours = CLASS_COLOURS[lab.astype(int) % len(CLASS_COLOURS)]
+        else:
+            colours = diverging(lab.astype(float), float(np.abs(labels).max()) or 1.0)
+        for cx, cy, col in zip(*px(x, y), colours, strict=True):
+            draw.ellipse([cx - dot, cy - dot, cx + dot, cy + dot],
+                         fill=tuple(int(v) for v in col), outline=outline)
+    if line:
+        curve = px(xs, np.asarray(boundary["output"][0], float))
+        draw.line(list(zip(*(c.tolist() for c in curve), strict=True)), fill=(245, 147, 34),
+                  width=max(2, size // 100), joint="curve")
     return _png(img)

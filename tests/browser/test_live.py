@@ -158,13 +158,12 @@ def test_playground_trains_and_is_photographed_for_the_readme(app_server, browse
         button(page, "Train").click()
         # The preset's 150 epochs take a few seconds: photograph the trained network.
         poll(lambda: page.evaluate(STEP_JS), lambda s: s >= 3750, timeout=60)
-        # The network drawing shows one small map image per drawn neuron: 2 inputs, two
-        # hidden layers of 32 (MAX_DRAWN of each drawn) and the output.
-        drawn = 2 + 2 * MAX_DRAWN + 1
-        images = poll(lambda: page.evaluate("""() => Math.max(0, ...[...document
-            .querySelectorAll('.js-plotly-plot')].map(c => (c.layout.images || []).length))"""),
-                      lambda n: n >= drawn, timeout=20)
-        assert images >= drawn, images
+        # Held still, the network drawing names each drawn neuron under the pointer: 2
+        # inputs, two hidden layers of 32 (MAX_DRAWN of each drawn) and the two classes.
+        drawn = 2 + 2 * MAX_DRAWN + 2
+        neurons = poll(lambda: page.locator(".st-key-pg-network svg rect").count(),
+                       lambda n: n >= drawn, timeout=20)
+        assert neurons == drawn, neurons
         time.sleep(1.5)
         wait_ready(page)
         (ROOT / "docs").mkdir(exist_ok=True)

@@ -210,6 +210,47 @@ def test_the_pictures_show_an_edit_before_any_training(app_server, browser,  # n
         page.close()
 
 
+# What is under the pointer at (x, y): the innermost hovered element's own words.
+UNDER_POINTER_JS = """([x, y]) => {
+  const e = document.elementFromPoint(x, y);
+  const hovered = [...document.querySelectorAll(':hover')].pop();
+  return {tag: e ? e.tagName : null, words: e?.querySelector(':scope > title')?.textContent,
+          hovered: hovered === e};
+}"""
+
+
+@pytest.mark.parametrize("key, shape, words", [
+    ("pg-network", "line", r".+ → .+: w = -?\d+\.\d{3}"),
+    ("pg-network", "rect", r"(input|hidden\d|output): .+"),
+    ("pg-output", "circle", r"train \(-?\d+\.\d\d, -?\d+\.\d\d\): [01]"),
+])
+def test_a_pointer_on_a_still_picture_reads_what_is_there(app_server, browser, key: str,  # noqa: ANN001
+                                                          shape: str, words: str) -> None:
+    page = open_page(browser, f"{app_server.url}/?preset=spiral", 1024, 768)
+    try:
+        found = page.locator(f".st-key-{key} svg {shape}")
+        assert poll(found.count, bool, timeout=20), (
+            f"no words over {key}: {why_not_shown(page, key)}")
+        # A shape in the middle of the picture, scrolled into the window.
+        target = found.nth(found.count() // 2)
+        target.scroll_into_view_if_needed()
+        box = target.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        if shape == "line":  # the middle of its box is on it only if it is straight
+            x1, y1, x2, y2 = (float(target.get_attribute(a)) for a in ("x1", "y1", "x2", "y2"))
+            svg = page.locator(f".st-key-{key} svg").bounding_box()
+            scale = svg["width"] / float(page.locator(f".st-key-{key} svg").get_attribute(
+                "viewBox").split()[2])
+            x, y = svg["x"] + (x1 + x2) / 2 * scale, svg["y"] + (y1 + y2) / 2 * scale
+        page.mouse.move(x, y)
+        under = page.evaluate(UNDER_POINTER_JS, [x, y])
+        assert under["tag"] == shape and under["hovered"], (
+            f"the pointer over a {shape} of {key} is on {under}")
+        assert re.fullmatch(words, under["words"] or ""), under
+    finally:
+        page.close()
+
+
 def number(text: str | None) -> float:
     found = re.search(r"-?\d[\d,]*\.?\d*(?:e[+-]?\d+)?", (text or "").replace("−", "-"))
     return float(found.group().replace(",", "")) if found else math.nan
