@@ -317,6 +317,20 @@ def test_the_warm_up_trains_and_draws_what_the_first_pages_draw() -> None:
     assert len(tips) == 2 and all(tips)
 
 
+def test_what_lives_on_after_the_warm_up_is_out_of_the_collectors_reach() -> None:
+    import gc
+
+    from ui.warmup import freeze_what_lives_on
+
+    class Loaded:  # as a module's object, alive as long as the process
+        pass
+
+    kept = Loaded()
+    assert any(o is kept for o in gc.get_objects())  # a full collection walks it
+    freeze_what_lives_on()
+    assert not any(o is kept for o in gc.get_objects()), "still walked by every collection"
+
+
 def _page_where_the_run_pauses_while_it_is_drawn() -> None:
     """Run buttons drawn for a run under way; the run then pauses before the page run
     ends, as a Pause slow to take effect on a crowded server does."""
