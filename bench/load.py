@@ -9,14 +9,16 @@ measures, and prints as one table:
   whether each session progressed or showed the queued message;
 - any error on any page (Streamlit exception boxes, error lines, the connection box);
 - click latency: from a click on Pause, Step or Resume to the page showing its effect,
-  timed inside the browser, p50 and p95 over every click of every session;
+  timed inside the browser, p50 and p95 over every click of every session, by button and
+  by page;
 - the server's memory (its process and children, from /proc): at start, peak and end;
 - trainer threads (named "np-trainer" in /proc/<pid>/task/*/comm) while training and
   left after every context is closed, with the time they took to go;
 - the most the server adds to each click's wait (its callback to the end of its page run,
   which the server writes to ``NP_ANSWER_LOG``; the answer is sent before the end);
 - where the CPU went while watching and while clicking: the server's cores, the browsers'
-  cores, and the pages' main threads as Chrome counts them.
+  cores, the bench's own driving (this script and Playwright's driver, which a class does
+  not have), and the pages' main threads as Chrome counts them.
 
 ``--zips N``: N sessions each open a LeNet link on Build, choose "Your images", upload
 their own zip of class folders (real PNGs), go to Train and train on it.

@@ -30,15 +30,10 @@ def test_eight_sessions_train_at_once_answer_clicks_and_leave_no_trainer(browser
     # fixed by giving each its own box) or a dead one ("Cached ForwardMsg MISS") fails here.
     assert not result.errors, "errors on pages:\n" + "\n".join(result.errors) + "\n" + summary
     assert result.latencies, f"no click was made\n{summary}"
-    if result.unanswered:
-        # Open in issue 11: now and then one click in a few dozen is not seen answered in
-        # 10 s. The server did answer (the page says "Paused at step N" and shows Resume),
-        # but the browser kept the old Pause button beside it until the next click.
-        pytest.xfail("a click went unanswered (open in issue 11)\n" + summary + "\n"
-                     + "\n".join(result.unanswered_seen))
+    assert not result.unanswered, ("a click went unanswered\n" + summary + "\n"
+                                   + "\n".join(result.unanswered_seen))
     # The suite's other worker waits while this runs (marked alone), so the machine is as
-    # quiet as a class's server. The issue's 2 s at the 95th percentile is not met yet (open
-    # in issue 11: 2.5-3.4 s at eight sessions, the Pause clicks of running pages); half the
-    # clicks within 2 s is (0.5-0.7 s measured), and a regression past it fails here.
-    assert percentile(result.latencies, 0.5) <= ANSWER_WITHIN, (
+    # quiet as a class's server: the issue's 2 s at the 95th percentile holds (bench/load.py
+    # --sessions 8 measures 0.9 s; twenty sessions are measured there, not here).
+    assert percentile(result.latencies, 0.95) <= ANSWER_WITHIN, (
         f"clicks answered too slowly\n{summary}")
