@@ -76,7 +76,7 @@ MAX_LAYER_UNITS = 64
 MAX_LAYERS = 10
 LAYERS_PER_ROW = 2  # per-layer controls side by side; more would cut their words at 1024 px
 DATA_PER_ROW = 4
-MAP_HEIGHT = 300  # pixels; the output map is square, and fits under the controls at 768 px
+MAP_SIDE = 260  # pixels; the output map is square, and fits under the controls at 768 px
 
 
 def apply(session: Session, spec: dict[str, Any]) -> None:
@@ -442,7 +442,7 @@ def main() -> None:
             data.y_test[:, 0].numpy())
         shown = (b, kind, pts, labels, test_pts if show_test else None,
                  test_labels if show_test else None)
-        side = figure_height(MAP_HEIGHT) - 40
+        side = figure_height(MAP_SIDE)
         png = cached_figure(f"pg-out-png{side}", (*shown, discretize),
                             lambda: output_png(*shown, discretize=discretize, size=side))
         tips = () if s.status in ACTIVE else cached_figure(
