@@ -52,8 +52,8 @@ def inline_image(png: bytes | np.ndarray, *, key: str | None = None, width: int 
 
 def tip_layer(tips: Sequence[Tip], width: int, height: int) -> str:
     """An SVG over a ``width`` × ``height`` picture, scaled with it, with each tip as an
-    invisible shape that shows its words under the pointer (the browser's own tooltip:
-    a plotly chart would give the same words at several times a picture's cost)."""
+    invisible shape that shows its words under the pointer (the browser's own tooltip,
+    where a plotly chart would cost the page far more to draw: viz/network.py)."""
     if not tips:
         return ""
     shapes = []

@@ -403,9 +403,10 @@ def main() -> None:
 
     # The two pictures are images carried in the page: the browser swaps an image in
     # place (ui/inline_image.py), where a plotly chart given a new figure is mounted again,
-    # blank meanwhile and at several times the cost (a class's pages share the server's
-    # cores). Held still, they carry the words a pointer shows over each weight, neuron and
-    # point; while a run goes on those would be gone before anyone could read them.
+    # blank meanwhile and at a greater cost (viz/network.py; a class's pages share the
+    # server's cores). Held still, they carry the words a pointer shows over each weight,
+    # neuron and point; while a run goes on those would be gone before anyone could read
+    # them.
     def draw_network(s: Snapshot) -> None:
         b = boundary_of(session, s)
         if b is None:
