@@ -65,6 +65,10 @@ from tests.browser.helpers import MAIN, STEP_JS, wait_ready  # noqa: E402
 QUEUED_WORDS = "Waiting for a free slot"
 ANSWER_WITHIN = 2.0  # seconds: a click answered later than this counts against the page
 UNANSWERED = 15.0  # seconds: a click still unanswered after this is given up on
+# Seconds from an answer to the next click: as fast as a person clicks again on seeing the
+# answer. Every session clicking at this pace, all the time, is a stress test: twenty
+# browsers drawing the answers need more than the machine's two cores (README).
+THINK = (0.3, 1.2)
 
 # What a page shows at one look: the step, the run's words, its buttons and any error.
 LOOK_JS = """() => {
@@ -453,9 +457,10 @@ def watch(tabs: list[Tab], seconds: float, every: float = 2.0) -> None:
 
 
 def click_round(tabs: list[Tab], clicks: int, limit: float, seed: int = 0,
-                give_up: float = UNANSWERED) -> None:
+                give_up: float = UNANSWERED, think: tuple[float, float] = THINK) -> None:
     """Every tab clicks ``clicks`` times, on its own clock: Pause when training, then Step
-    twice, then Resume; each click waits for the last to be answered (or given up)."""
+    twice, then Resume; each click waits for the last to be answered (or given up), then
+    for a time drawn from ``think`` (seconds), as a person looks before clicking again."""
     rng = np.random.default_rng(seed)
     now = time.monotonic()
     for tab in tabs:
@@ -466,7 +471,7 @@ def click_round(tabs: list[Tab], clicks: int, limit: float, seed: int = 0,
             taken = tab.page.evaluate(TAKE_JS)
             tab.latencies += [(n, s) for n, s in taken["answered"]]
             if taken["answered"]:
-                tab.next_at = time.monotonic() + float(rng.uniform(0.3, 1.2))
+                tab.next_at = time.monotonic() + float(rng.uniform(*think))
             if taken["waiting"] is not None:
                 name, waited = taken["waiting"]
                 if waited < give_up:
@@ -598,7 +603,8 @@ class Result:
 
 def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool = False,
               window: float = 30.0, clicks: int = 8, click_limit: float = 90.0,
-              give_up: float = UNANSWERED, max_trainers: int = 0, aside: bool = False,
+              give_up: float = UNANSWERED, think: tuple[float, float] = THINK,
+              max_trainers: int = 0, aside: bool = False,
               answer_log: Path | None = None, log: Any = print) -> Result:
     """Open ``links`` at once, train, watch, click, close; measure as the module says.
     ``aside``: the browsers run at a lower priority than the server (see ``step_aside``).
@@ -624,7 +630,7 @@ def run_class(browser: Any, server: AppServer, links: list[str], *, zips: bool =
         watch(tabs, window)
         phases.append(clock.lap("watching"))
         log(f"watched {window:g} s; clicking Pause, Step and Resume")
-        click_round(tabs, clicks, click_limit, give_up=give_up)
+        click_round(tabs, clicks, click_limit, give_up=give_up, think=think)
         phases.append(clock.lap("clicking"))
         for tab in tabs:
             tab.look()
@@ -690,6 +696,9 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=30.0,
                     help="seconds of training watched before the clicks")
     ap.add_argument("--clicks", type=int, default=8, help="clicks per session")
+    ap.add_argument("--think", type=float, nargs=2, default=THINK, metavar=("LEAST", "MOST"),
+                    help="seconds a session waits after an answer before its next click, "
+                         "drawn between these (default: %(default)s)")
     ap.add_argument("--browsers-aside", action="store_true",
                     help="run the browsers at a lower priority than the server, as if they "
                          "were the students' own machines")
@@ -711,7 +720,8 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             result = run_class(browser, server, links, zips=bool(args.zips),
-                               window=args.window, clicks=args.clicks, max_trainers=limit,
+                               window=args.window, clicks=args.clicks, think=tuple(args.think),
+                               max_trainers=limit,
                                aside=args.browsers_aside, answer_log=answers,
                                log=lambda s: print(s, flush=True))
             browser.close()
@@ -720,6 +730,8 @@ def main() -> None:
         scratch.cleanup()
     print(f"\npython bench/load.py {mode}"
           + (f" --max-trainers {args.max_trainers}" if args.max_trainers else "")
+          + (f" --think {args.think[0]:g} {args.think[1]:g}"
+             if tuple(args.think) != THINK else "")
           + (" --browsers-aside" if args.browsers_aside else "")
           + f"  ({psutil.cpu_count()} cores, {time.monotonic() - started:.0f} s in all)")
     print(result.table())
