@@ -97,7 +97,7 @@ def test_a_step_sends_again_only_the_charts_whose_data_changed() -> None:
     """A chart sent again unchanged is one the browser keeps; a changed one it draws anew,
     which is most of what a click costs a class's browsers. After one Step the figures of
     data that did not change (the evaluations, the gradient probe's record, a long run's
-    loss curve on its grid) are the same ones, not rebuilt."""
+    loss curve on its grid, the learning rate over its planned run) are the same ones."""
     import numpy as np
 
     from viz.curves import thin
@@ -125,6 +125,7 @@ def test_a_step_sends_again_only_the_charts_whose_data_changed() -> None:
 
     same = {name: 0 for name in charts}
     before = seen()
+    plan = trainer.snapshot().epochs * trainer.snapshot().steps_per_epoch
     for _ in range(6):
         at.button(key="train-step").click().run()
         assert not at.exception, at.exception
@@ -138,16 +139,19 @@ def test_a_step_sends_again_only_the_charts_whose_data_changed() -> None:
                                    s1.probes["gradient_flow"]["steps"]),
             "loss": np.array_equal(thin(s0.steps["step"])[0], thin(s1.steps["step"])[0])
             and len(s0.evals["step"]) == len(s1.evals["step"]),
+            # Drawn over the planned run: a step is far less than a cell of its axis.
+            "lr": np.array_equal(*(thin(s.steps["step"], span=plan)[0] for s in (s0, s1))),
         }
         for name, still in unchanged.items():
             assert (spec0[name] == spec1[name]) == still, (name, s0.step)
-            if still and name != "loss":  # the run's own curves follow its version
+            if still and name not in ("loss", "lr"):  # the run's own curves follow its version
                 assert built1[name] is built0[name], name  # not built again
             same[name] += still
         before = after
     # Epochs of 25 steps, the gradient probe every 20, grid cells of 2 or more steps: in
     # six steps each of these holds still at least twice.
     assert all(same[name] >= 2 for name in ("metric", "outcome", "grad", "loss")), same
+    assert same["lr"] == 6, same
     at.button(key="train-stop").click().run()
 
 

@@ -52,6 +52,14 @@ def test_thin_keeps_short_series_whole_and_long_ones_on_a_grid_that_holds_still(
     assert np.array_equal(thin(rows)[0], thin(np.append(rows, 4996))[0])
 
 
+def test_thin_over_an_axis_of_fixed_span_holds_still_until_the_line_grows_by_a_cell() -> None:
+    # A planned run of a million steps: a cell is 1024 of them, about a pixel of the axis.
+    drawn = [tuple(thin(np.arange(k), span=1_000_000)[0]) for k in range(1900, 2100)]
+    assert drawn[0] == (0, 1023) and len(set(drawn)) == 2  # it grows at step 2048
+    short = np.arange(50)
+    assert thin(short, span=100)[0] is short  # a short plan: every step is drawn
+
+
 def test_ema_smooths_without_lag_at_the_start_and_skips_nan() -> None:
     y = np.array([4.0, 4.0, np.nan, 4.0])
     assert ema(y, 0) is y

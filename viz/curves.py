@@ -25,18 +25,24 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#7f7f7f", "#bcbd22", "#17becf")
 
 
-def thin(*cols: np.ndarray, n: int = MAX_POINTS) -> tuple[np.ndarray, ...]:
+def thin(*cols: np.ndarray, n: int = MAX_POINTS,
+         span: float | None = None) -> tuple[np.ndarray, ...]:
     """At most ``n`` points of series over steps (``cols[0]``), on a grid of steps that
     does not move as the run grows: the first point, and the last point of each grid cell
     the run has passed. A longer run's chart then changes only when its picture would, so
     a redraw after one more step (a Step click, a live tick) sends the same figure, and
     the browser keeps the chart it has instead of drawing it anew. The line ends at most
-    one cell (under 0.2% of its width) short of the newest step."""
+    one cell (under 0.2% of its width) short of the newest step.
+
+    ``span``: the steps the chart's axis spans when that is fixed (the whole planned run),
+    not the steps so far. The grid is then cut from it, so a line that grows by less than
+    a cell of the axis is the same chart, however short the run is yet."""
     x = np.asarray(cols[0])
-    if len(x) <= n:
-        return cols
+    width = float(x[-1] - x[0]) if span is None and len(x) else float(span or 0.0)
     # A power of two, so as the run grows the grid only ever doubles.
-    cell = 2.0 ** np.ceil(np.log2(max(float(x[-1] - x[0]), 1.0) / (n - 1)))
+    cell = 2.0 ** np.ceil(np.log2(max(width, 1.0) / (n - 1)))
+    if not len(x) or len(x) <= n and (span is None or cell <= 1.0):
+        return cols
     at = np.floor(x / cell)
     idx = np.union1d([0], np.flatnonzero(at[1:] != at[:-1]))  # the first may end a cell
     return tuple(c[idx] for c in cols)
@@ -122,7 +128,10 @@ def lr_figure(s: Snapshot, planned: tuple[np.ndarray, np.ndarray] | None = None)
         fig.add_trace(go.Scatter(x=planned[0], y=planned[1], mode="lines", name=t("planned"),
                                  line=dict(color="grey", dash="dot")))
     if len(s.steps.get("step", [])):
-        x, y = thin(s.steps["step"], s.steps["lr"])
+        # Over the plan's whole run, one more step is mostly less than a pixel: the chart
+        # holds still until the line has grown by one.
+        span = float(planned[0][-1]) if planned is not None and len(planned[0]) else None
+        x, y = thin(s.steps["step"], s.steps["lr"], span=span)
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=t("used"),
                                  line=dict(color=TRAIN)))
     fig = _layout(fig, t("learning rate"), t("step"), t("learning rate"), height=240)
