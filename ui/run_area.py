@@ -31,16 +31,13 @@ def run_area(session: Session, draw: Callable[[], None]) -> None:
     again alone after a click inside it."""
     drawn_for = session.exp  # what the whole page was last drawn for
 
-    def whole_page_if_edited() -> None:
-        if area_run() and session.exp is not drawn_for:
-            st.rerun()
-
     def area() -> None:
-        whole_page_if_edited()  # by a button's callback, before this run
         draw()
-        whole_page_if_edited()  # by a control drawn in it
-        if area_run():
-            run_ends(session)
+        if not area_run():
+            return
+        if session.exp is not drawn_for:
+            st.rerun()
+        run_ends(session)
 
     st.fragment(area)()
 
