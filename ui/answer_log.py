@@ -1,11 +1,10 @@
 """How long the server takes to answer a run button (a server setting for the load bench).
 
 With ``NP_ANSWER_LOG`` naming a file, each click on Train, Resume, Pause or Step is timed
-from its callback to the end of the run it causes (the run area's, ui/run_area.py, or the
-whole page's), and a line ``name<TAB>seconds`` is added to the file. That is the most the
-server adds to what a person waits for: the new buttons are sent as the run draws them,
-before it ends. The rest is the network and the browser's own drawing; ``bench/load.py``
-times the whole wait inside the page.
+from its callback to the end of the page run it causes, and a line ``name<TAB>seconds`` is
+added to the file. That is the most the server adds to what a person waits for: the new
+buttons are sent as the page run draws them, before it ends. The rest is the network and
+the browser's own drawing; ``bench/load.py`` times the whole wait inside the page.
 """
 
 from __future__ import annotations
@@ -27,8 +26,7 @@ def clicked(name: str) -> None:
 
 
 def answered() -> None:
-    """At the end of a run that drew the run buttons: the click before it (if any) is
-    answered."""
+    """At the end of a page run: the click before it (if any) is answered."""
     path = os.environ.get("NP_ANSWER_LOG")
     started = st.session_state.pop(_STARTED, None) if path else None
     if started is None:

@@ -128,10 +128,10 @@ _DRAWN_FOR_A_RUN = "np-controls-drawn-running"  # what this page run drew the bu
 
 
 def redraw_if_the_run_moved_on(session: Session) -> None:
-    """At the end of a run that drew the run buttons: draw the page again if they no
-    longer fit the run. They are drawn from the run as it was then; a Pause that takes
-    effect later in the page run (a trainer slow to answer on a crowded server) would leave
-    Pause beside "Paused at step N", with no live timer left to redraw it."""
+    """At the end of a page run: draw the page again if its run buttons no longer fit the
+    run. They are drawn from the run as it was then; a Pause that takes effect later in the
+    page run (a trainer slow to answer on a crowded server) would leave Pause beside
+    "Paused at step N", with no live timer left to redraw it."""
     drawn = st.session_state.pop(_DRAWN_FOR_A_RUN, None)
     if drawn is not None and drawn != (session.get_trainer().snapshot().status in ACTIVE):
         st.rerun()
