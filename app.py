@@ -20,15 +20,17 @@ st.set_page_config(page_title="Neural Playground", page_icon=":material/neurolog
                    layout="wide")
 
 from engine.i18n import t  # noqa: E402
+from ui.answer_log import answered  # noqa: E402
 from ui.ast_lock import serialise_ast_parse  # noqa: E402
+from ui.controls import redraw_if_the_run_moved_on  # noqa: E402
 from ui.hidden import controls_panel, hide_controls  # noqa: E402
 from ui.inline_image import load_picture_reader  # noqa: E402
 from ui.language import use_session_language  # noqa: E402
 from ui.lesson import lesson_panel  # noqa: E402
 from ui.link_notes import note_link_problems, show_link_problems  # noqa: E402
+from ui.live import look_while_queued  # noqa: E402
 from ui.pages import PAGES, SECTIONS  # noqa: E402
 from ui.present import apply_presentation, keep_in_url, present_switch, presenting  # noqa: E402
-from ui.run_area import run_ends  # noqa: E402
 from ui.session import Session, current, sync_url  # noqa: E402
 from ui.sidebar import sidebar  # noqa: E402
 from ui.warmup import warm_up_once  # noqa: E402
@@ -122,7 +124,9 @@ def main() -> None:
         controls_panel()
     sync_url(session)
     keep_in_url()
-    run_ends(session)
+    look_while_queued(session)
+    redraw_if_the_run_moved_on(session)
+    answered()
 
 
 main()

@@ -115,8 +115,6 @@ def live(session: Session, draw: Callable[[Snapshot], None], key: str,
 
     def tick() -> None:
         snap = session.get_trainer().snapshot()
-        if snap.status not in ACTIVE:
-            _stop_timer()
         was = st.session_state[f"{key}-active"]
         st.session_state[f"{key}-active"] = snap.status in ACTIVE
         if snap.status in ACTIVE:
@@ -154,22 +152,6 @@ def _keep_pace(key: str, every: float) -> None:
     msg.auto_rerun.fragment_id = fragment
     ctx.enqueue(msg)
     st.session_state[f"{key}-every"] = every
-
-
-def _stop_timer() -> None:
-    """Have the browser stop this fragment's timer. A fragment inside another one
-    (ui/run_area.py) keeps the timer it was given when the outer one draws it again
-    without one: Streamlit stops only the timers of fragments that are no longer drawn."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
-
-    ctx, fragment = get_script_run_ctx(), ThreadState.get().fragment_id
-    if ctx is None or not fragment:
-        return
-    msg = ForwardMsg()
-    msg.stop_auto_rerun.fragment_ids.append(fragment)
-    ctx.enqueue(msg)
 
 
 _QUEUED_VIEWS = "np-queued-views"  # this page run drew live views of a queued run

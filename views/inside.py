@@ -28,7 +28,6 @@ from engine.lab.activations import curve, saturated_fraction
 from engine.trainer import Snapshot
 from ui.controls import run_controls
 from ui.live import live
-from ui.run_area import run_area
 from ui.session import Session, current
 from ui.words import issues_text
 from viz.activations import activation_figure
@@ -217,18 +216,13 @@ def optimizer_race_on_network(session: Session) -> None:
         st.table(pd.DataFrame(final_table(runs)), hide_index=True)  # wraps, never cuts
 
 
-def run_controls_and_views(session: Session) -> None:
-    """What a click on a run button draws again (ui/run_area.py)."""
-    run_controls(session, "inside")
-    live(session, live_views, "inside-live")
-
-
 def main() -> None:
     session = current()
     st.title(t("Inside training"))
     st.caption(t("Whether gradients reach the first layers, why not, and what cures it. "
                  "Experiment: {name}", name=session.title))
-    run_area(session, lambda: run_controls_and_views(session))
+    run_controls(session, "inside")
+    live(session, live_views, "inside-live")
     with st.expander(t("Thresholds behind the verdicts")):
         explain_thresholds()
     optimizer_race_on_network(session)

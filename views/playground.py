@@ -43,7 +43,6 @@ from ui.live import ACTIVE, cached_figure, live
 from ui.names import SHORT_TITLES
 from ui.names import shown as word
 from ui.present import figure_height, presenting
-from ui.run_area import run_area
 from ui.session import Session, current
 from ui.words import issue_text
 from viz.axes import sig
@@ -372,10 +371,25 @@ def scores(s: Snapshot) -> None:
     st.markdown("  \n".join(lines))
 
 
-def run_part(session: Session) -> None:
-    """The run buttons, the settings, the two pictures with their controls, and the scores:
-    what a click on a run button draws again (ui/run_area.py)."""
+def main() -> None:
+    session = current()
+    if not session.speed_chosen:  # the Playground is for watching: a run lasts a while
+        session.set_speed(WATCH_SPEED, chosen=False)
     spec = session.exp.to_dict()
+    if not (drawable(spec["data"]["name"]) and is_mlp(spec)):
+        st.title(t("Playground"))
+        st.info(t("The Playground shows small problems (a 2-D plane or a 1-D curve) learned by "
+                  "a plain stack of layers. This experiment ({name}) is something else: train "
+                  "it on the Train page, or open the Playground's default.",
+                  name=session.title))
+        if st.button(t("Open the spiral"), key="pg-open-default"):
+            from engine.presets import load_preset
+
+            apply(session, load_preset("spiral").to_dict())
+        return
+    for message in st.session_state.pop("pg-issues", []):
+        st.error(message)
+
     run_controls(session, "pg")
     if not presenting():
         settings(session, spec)
@@ -461,28 +475,6 @@ def run_part(session: Session) -> None:
             st.toggle(t("Discretize"), key="pg-discretize",
                       help=t("Show each point's class only, not how sure the network is."))
         live(session, draw_scores, "pg-live-out")
-
-
-def main() -> None:
-    session = current()
-    if not session.speed_chosen:  # the Playground is for watching: a run lasts a while
-        session.set_speed(WATCH_SPEED, chosen=False)
-    spec = session.exp.to_dict()
-    if not (drawable(spec["data"]["name"]) and is_mlp(spec)):
-        st.title(t("Playground"))
-        st.info(t("The Playground shows small problems (a 2-D plane or a 1-D curve) learned by "
-                  "a plain stack of layers. This experiment ({name}) is something else: train "
-                  "it on the Train page, or open the Playground's default.",
-                  name=session.title))
-        if st.button(t("Open the spiral"), key="pg-open-default"):
-            from engine.presets import load_preset
-
-            apply(session, load_preset("spiral").to_dict())
-        return
-    for message in st.session_state.pop("pg-issues", []):
-        st.error(message)
-
-    run_area(session, lambda: run_part(session))
     if presenting():
         return
     data_panel(session, spec)

@@ -16,7 +16,6 @@ from ui.controls import run_controls
 from ui.live import cached_figure, live
 from ui.offer import offer_preset
 from ui.present import figure_height
-from ui.run_area import run_area
 from ui.session import Session, current
 from viz.receptive import field_figure, field_table, growth_bars, growth_lines, nested_boxes
 
@@ -134,10 +133,16 @@ def growth_compared() -> None:
                  "while keeping every position (its maps stay full size)."))
 
 
-def run_part(session: Session) -> None:
-    """The run buttons, the table of fields, the field of the unit picked and its growth
-    over the image picked: what a click on a run button draws again (ui/run_area.py)."""
+def main() -> None:
+    session = current()
+    st.title(t("Receptive fields"))
+    st.caption(t("How much of the image one unit can see, and which of those pixels "
+                 "actually matter to it. Experiment: {name}", name=session.title))
     trainer = session.get_trainer()
+    if not has_convolution(trainer.plan):
+        not_applicable(session, trainer)
+        growth_compared()
+        return
     run_controls(session, "receptive")
     rows = field_rows(trainer.plan)
     st.subheader(t("What each node sees"))
@@ -151,23 +156,10 @@ def run_part(session: Session) -> None:
     unit_picker(trainer)
     live(session, draw_field, "rf-live", slower=2.0)
 
-    x, _ = trainer.focus_input()  # the image picked above
+    x, _ = trainer.focus_input()
     info = trainer.data.image
     image = (unprepare(x, info) if info is not None else x.clamp(0, 1))[0].cpu().numpy()
     growth(rows, image, trainer.plan.input_shape[1:])
-
-
-def main() -> None:
-    session = current()
-    st.title(t("Receptive fields"))
-    st.caption(t("How much of the image one unit can see, and which of those pixels "
-                 "actually matter to it. Experiment: {name}", name=session.title))
-    trainer = session.get_trainer()
-    if not has_convolution(trainer.plan):
-        not_applicable(session, trainer)
-        growth_compared()
-        return
-    run_area(session, lambda: run_part(session))
     growth_compared()
 
 

@@ -27,7 +27,6 @@ from engine.trainer import Snapshot, Trainer
 from ui.controls import progress, run_controls
 from ui.live import ACTIVE, cached_figure, live
 from ui.offer import offer_preset
-from ui.run_area import run_area
 from ui.session import Session, current
 from viz.sequences import (
     attention_grid,
@@ -319,13 +318,6 @@ def main() -> None:
                             "model has no recurrent or attention layer.", data=data),
                  "seq-preset")
         return
-    run_area(session, lambda: run_part(session))
-
-
-def run_part(session: Session) -> None:
-    """The run buttons and the views they change: what a click on a run button draws
-    again (ui/run_area.py)."""
-    trainer = session.get_trainer()
     run_controls(session, "seq")
     live(session, progress, "seq-progress")
     index = choose_row(trainer)

@@ -10,7 +10,6 @@ from engine.trainer import Snapshot
 from ui.controls import lr_control, progress, run_controls, speed_control
 from ui.live import cached_figure, live, refresh_picker
 from ui.present import figure_height, presenting
-from ui.run_area import run_area
 from ui.runs_panel import save_run_button
 from ui.session import current
 from viz.compare import optimizer_name
@@ -32,6 +31,23 @@ st.caption(t("{name}: {data}, {params} parameters, {optimizer} at learning rate 
              params=f"{session.get_trainer().plan.total_params:,}",
              optimizer=optimizer_name(exp.train.optimizer.name), lr=exp.train.optimizer.lr))
 
+run_controls(session, "train")
+if big:  # at the front of a class: the learning rate is the one setting a lesson changes
+    lr_control(session, "train-lr")
+    log_axis, smoothing = False, 0.6
+else:
+    with st.expander(t("Options"), expanded=False):
+        c = st.columns(4)
+        with c[0]:
+            lr_control(session, "train-lr")
+            speed_control(session, st)
+        with c[1]:
+            refresh_picker()
+        log_axis = c[2].toggle(t("Log loss axis"), key="train-log")
+        smoothing = c[3].slider(t("Smoothing"), 0.0, 0.99, 0.6, key="train-smooth")
+    # The whole page is drawn again when a run ends, so the button follows the run's state.
+    save_run_button(session, key="train-save-run")
+
 
 def sized(fig: object) -> object:
     """Taller while presenting; the figure keeps its own height otherwise."""
@@ -40,16 +56,7 @@ def sized(fig: object) -> object:
     return fig
 
 
-def chart_options() -> tuple[bool, float]:
-    """The loss chart's log axis and smoothing, as the options set them."""
-    if big:  # at the front of a class: the defaults, and no options to change them
-        return False, 0.6
-    return (bool(st.session_state.get("train-log", False)),
-            float(st.session_state.get("train-smooth", 0.6)))
-
-
 def draw_curves(s: Snapshot) -> None:
-    log_axis, smoothing = chart_options()
     progress(s)
     v = s.version
     left, right = st.columns(2)
@@ -79,27 +86,6 @@ def draw_details(s: Snapshot) -> None:
                     key="train-lr-chart")
 
 
-def run_part() -> None:
-    """The run buttons, the options and the live charts: what a click on a run button
-    draws again (ui/run_area.py)."""
-    run_controls(session, "train")
-    if big:  # at the front of a class: the learning rate is the one setting a lesson changes
-        lr_control(session, "train-lr")
-    else:
-        with st.expander(t("Options"), expanded=False):
-            c = st.columns(4)
-            with c[0]:
-                lr_control(session, "train-lr")
-                speed_control(session, st)
-            with c[1]:
-                refresh_picker()
-            c[2].toggle(t("Log loss axis"), key="train-log")
-            c[3].slider(t("Smoothing"), 0.0, 0.99, 0.6, key="train-smooth")
-        # The whole page is drawn again when a run ends, so the button follows the run's state.
-        save_run_button(session, key="train-save-run")
-    # The curves follow every refresh; the slower-moving views every third one.
-    live(session, draw_curves, "train-live")
-    live(session, draw_details, "train-details", slower=3)
-
-
-run_area(session, run_part)
+# The curves follow every refresh; the slower-moving views every third one.
+live(session, draw_curves, "train-live")
+live(session, draw_details, "train-details", slower=3)

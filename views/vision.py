@@ -23,7 +23,6 @@ from ui.drawing import drawing_canvas, enlarged, upload_box
 from ui.inline_image import inline_image
 from ui.live import ACTIVE, cached_figure, live
 from ui.offer import offer_preset
-from ui.run_area import run_area
 from ui.session import Session, current
 from viz.vision import (
     confidence_text,
@@ -264,13 +263,6 @@ def main() -> None:
                                 "this experiment's data ({data}) are not pictures.",
                                 data=data), LESSON_PRESET, "vision-preset")
         return
-    run_area(session, lambda: run_part(session))
-
-
-def run_part(session: Session) -> None:
-    """The run buttons and the views they change: what a click on a run button draws
-    again (ui/run_area.py)."""
-    trainer = session.get_trainer()
     run_controls(session, "vision")
     live(session, progress, "vision-progress")
     snap = trainer.snapshot()
