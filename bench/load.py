@@ -66,8 +66,7 @@ QUEUED_WORDS = "Waiting for a free slot"
 ANSWER_WITHIN = 2.0  # seconds: a click answered later than this counts against the page
 UNANSWERED = 15.0  # seconds: a click still unanswered after this is given up on
 # Seconds from an answer to the next click: as fast as a person clicks again on seeing the
-# answer. Every session clicking at this pace, all the time, is a stress test: twenty
-# browsers drawing the answers need more than the machine's two cores (README).
+# answer, every session all the time, which is more than a class does (README).
 THINK = (0.3, 1.2)
 
 # What a page shows at one look: the step, the run's words, its buttons and any error.

@@ -38,10 +38,12 @@ def thin(*cols: np.ndarray, n: int = MAX_POINTS,
     not the steps so far. The grid is then cut from it, so a line that grows by less than
     a cell of the axis is the same chart, however short the run is yet."""
     x = np.asarray(cols[0])
-    width = float(x[-1] - x[0]) if span is None and len(x) else float(span or 0.0)
+    if not len(x):
+        return cols
+    width = float(x[-1] - x[0]) if span is None else float(span)
     # A power of two, so as the run grows the grid only ever doubles.
     cell = 2.0 ** np.ceil(np.log2(max(width, 1.0) / (n - 1)))
-    if not len(x) or len(x) <= n and (span is None or cell <= 1.0):
+    if len(x) <= n and (span is None or cell <= 1.0):
         return cols
     at = np.floor(x / cell)
     idx = np.union1d([0], np.flatnonzero(at[1:] != at[:-1]))  # the first may end a cell
